@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each once, each in its own transaction.
+// Never edit a released migration: add a new one.
+var migrations = []string{
+	// 1: accounts and files
+	`
+CREATE TABLE users (
+	id             TEXT PRIMARY KEY,
+	login_key      TEXT NOT NULL UNIQUE,
+	role           TEXT NOT NULL,
+	applicant_id   TEXT NOT NULL,
+	sub_user       INTEGER NOT NULL,
+	institution_id TEXT NOT NULL,
+	created_at     INTEGER NOT NULL,
+	version        INTEGER NOT NULL,
+	doc            TEXT NOT NULL
+);
+CREATE INDEX users_by_applicant ON users (applicant_id, sub_user, created_at);
+CREATE INDEX users_by_role ON users (role, created_at);
+
+CREATE TABLE applicants (
+	id           TEXT PRIMARY KEY,
+	status       TEXT NOT NULL,
+	city_code    TEXT NOT NULL,
+	region_code  TEXT NOT NULL,
+	credit_code  TEXT NOT NULL,
+	credit_key   TEXT NOT NULL UNIQUE,
+	search       TEXT NOT NULL,
+	submitted_at INTEGER NOT NULL,
+	version      INTEGER NOT NULL,
+	doc          TEXT NOT NULL
+);
+CREATE INDEX applicants_by_city ON applicants (city_code, status, submitted_at);
+CREATE INDEX applicants_by_region ON applicants (region_code, status, submitted_at);
+CREATE INDEX applicants_by_status ON applicants (status, submitted_at);
+CREATE INDEX applicants_by_credit ON applicants (credit_code);
+
+CREATE TABLE files (
+	id           TEXT PRIMARY KEY,
+	applicant_id TEXT NOT NULL,
+	created_at   INTEGER NOT NULL,
+	doc          TEXT NOT NULL,
+	data         BLOB NOT NULL
+);
+CREATE INDEX files_by_applicant ON files (applicant_id, created_at);
+`,
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	var current int
+	if err := db.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("sqlite migrate: database schema version %d is newer than this binary (%d)", current, len(migrations))
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, v)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite migrate to %d: %w", v, err)
+		}
+		db.log.Info("sqlite schema migrated", "version", v)
+	}
+	return nil
+}
