@@ -1,0 +1,406 @@
+// Package console is the server-rendered web console for applicants,
+// institution staff, regulators and admins: Go templates and static assets
+// embedded in the binary, no front-end build step.
+package console
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/gdqjp/qj/core"
+	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/refdata"
+	"github.com/gdqjp/qj/store/redisstore"
+	"github.com/gdqjp/qj/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// SessionCookie is the name of the console's session cookie.
+const SessionCookie = "qj_session"
+
+// Console holds the handlers' dependencies.
+type Console struct {
+	Accounts     *account.Service
+	Sessions     *redisstore.Sessions
+	Ref          *refdata.Data
+	Log          *slog.Logger
+	Redis        *redisstore.Client
+	CookieSecure bool
+
+	pages map[string]*template.Template
+}
+
+// Mount registers the console's routes on app.
+func (h *Console) Mount(app *fiber.App) error {
+	if err := h.parseTemplates(); err != nil {
+		return err
+	}
+	sub, _ := fs.Sub(staticFS, "static")
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(sub), MaxAge: 3600}))
+
+	r := app.Group("", h.errors, h.session, csrf.New(csrf.Config{
+		KeyLookup:      "form:_csrf",
+		CookieName:     "qj_csrf",
+		CookieHTTPOnly: true,
+		CookieSecure:   h.CookieSecure,
+		CookieSameSite: "Lax",
+		Expiration:     12 * time.Hour,
+		Storage:        redisstore.NewFiberStorage(h.Redis, "csrf"),
+		ContextKey:     "csrf",
+		KeyGenerator:   func() string { return core.RandomToken(24) },
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			return core.Errorf(core.Forbidden, "页面已过期或请求无效，请刷新页面后重试")
+		},
+	}))
+
+	r.Get("/login", h.loginPage)
+	r.Post("/login", h.login)
+	r.Post("/logout", h.logout)
+	r.Get("/register", h.registerPage)
+	r.Post("/register", web.LimitBody(2*account.MaxRegistrationFile+(1<<20)), h.register)
+	r.Get("/register/template", h.letterTemplate)
+
+	in := r.Group("", h.requireLogin)
+	in.Get("/", h.home)
+	in.Get("/account/password", h.passwordPage)
+	in.Post("/account/password", h.changePassword)
+
+	// Applicant: own registration.
+	in.Get("/registration", h.registrationPage)
+	in.Post("/registration", web.LimitBody(2*account.MaxRegistrationFile+(1<<20)), h.updateRegistration)
+	in.Post("/registration/cancel", h.cancelRegistration)
+	in.Get("/registration/files/:which", h.ownRegistrationFile)
+
+	// Applicant: sub-users.
+	in.Get("/subusers", h.subUsersPage)
+	in.Post("/subusers", h.createSubUser)
+	in.Post("/subusers/:id/disable", h.disableSubUser)
+	in.Post("/subusers/:id/enable", h.enableSubUser)
+	in.Post("/subusers/:id/password", h.resetSubUserPassword)
+
+	// Institutions, regulators, admins: registrations.
+	in.Get("/review/registrations", h.reviewList)
+	in.Get("/review/registrations/:id", h.reviewDetail)
+	in.Post("/review/registrations/:id/approve", h.approve)
+	in.Post("/review/registrations/:id/reject", h.reject)
+	in.Get("/review/registrations/:id/files/:which", h.reviewFile)
+
+	// Admin.
+	in.Get("/admin/users", h.adminUsers)
+	in.Post("/admin/users", h.adminCreateUser)
+	in.Post("/admin/users/:id/disable", h.adminDisableUser)
+	in.Post("/admin/users/:id/enable", h.adminEnableUser)
+	in.Get("/admin/refdata", h.adminRefdata)
+	return nil
+}
+
+// ---------------------------------------------------------------- plumbing
+
+func (h *Console) parseTemplates() error {
+	funcs := template.FuncMap{
+		"regionPath": h.Ref.RegionPath,
+		"regionName": func(code string) string {
+			if r, ok := h.Ref.Region(code); ok {
+				return r.Name
+			}
+			return code
+		},
+		"instName": func(id string) string {
+			if i, ok := h.Ref.Institution(id); ok {
+				return i.Name
+			}
+			return id
+		},
+		"time": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(core.China).Format("2006-01-02 15:04")
+		},
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(core.China).Format("2006-01-02")
+		},
+		"add": func(a, b int) int { return a + b },
+		"initial": func(s string) string {
+			for _, r := range s {
+				return string(r)
+			}
+			return "?"
+		},
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m, nil
+		},
+		"eq":  func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+		"statusClass": func(s any) string {
+			switch fmt.Sprint(s) {
+			case "approved":
+				return "tag-green"
+			case "rejected", "cancelled":
+				return "tag-red"
+			case "pending":
+				return "tag-orange"
+			}
+			return "tag-gray"
+		},
+	}
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("console templates: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	h.pages = map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return fmt.Errorf("console template %s: %w", n, err)
+		}
+		h.pages[name] = t
+	}
+	return nil
+}
+
+// view is what every page template receives.
+type view struct {
+	Title  string
+	Active string
+	P      core.Principal
+	Menu   []menuGroup
+	CSRF   string
+	Msg    string
+	Error  string
+	Fields map[string]string
+	Form   map[string]string
+	Data   any
+}
+
+func (v *view) F(name string) string { return v.Form[name] }
+func (v *view) E(name string) string { return v.Fields[name] }
+
+func (h *Console) render(c *fiber.Ctx, status int, page string, v *view) error {
+	t, ok := h.pages[page]
+	if !ok {
+		return fmt.Errorf("console: no template %q", page)
+	}
+	v.P = web.PrincipalOf(c)
+	if tok, ok := c.Locals("csrf").(string); ok {
+		v.CSRF = tok
+	}
+	if v.P.Authenticated() {
+		v.Menu = menuFor(v.P)
+	}
+	if v.Msg == "" {
+		v.Msg = flash(c.Query("msg"))
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).Type("html", "utf-8").Send(buf.Bytes())
+}
+
+// formError re-renders a form with every field error next to its field.
+func (h *Console) formError(c *fiber.Ctx, page string, v *view, err error) error {
+	if !core.IsCode(err, core.Invalid) && !core.IsCode(err, core.Conflict) && !core.IsCode(err, core.Locked) &&
+		!core.IsCode(err, core.Unauthenticated) && !core.IsCode(err, core.Forbidden) {
+		return err
+	}
+	v.Fields = map[string]string{}
+	for _, f := range core.FieldErrors(err) {
+		v.Fields[f.Field] = f.Message
+	}
+	if len(v.Fields) > 1 || len(v.Fields) == 0 {
+		v.Error = core.ErrorMessage(err)
+	}
+	if len(v.Fields) == 1 {
+		v.Error = "提交的信息有误，请按提示修改"
+	}
+	return h.render(c, web.Status(core.ErrorCode(err)), page, v)
+}
+
+// errors renders every failure as a page with the matching status.
+func (h *Console) errors(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil {
+		return nil
+	}
+	err = web.Classify(err)
+	web.LogIfInternal(h.Log, c, err)
+	code := core.ErrorCode(err)
+	if code == core.Unauthenticated {
+		h.clearSession(c)
+		return c.Redirect("/login?next=" + url.QueryEscape(c.OriginalURL()))
+	}
+	return h.render(c, web.Status(code), "error", &view{Title: "出错了", Error: core.ErrorMessage(err), Data: web.Status(code)})
+}
+
+// session resolves the session cookie into the acting principal.
+func (h *Console) session(c *fiber.Ctx) error {
+	token := c.Cookies(SessionCookie)
+	if token == "" {
+		return c.Next()
+	}
+	sess, err := h.Sessions.Get(c.UserContext(), token, redisstore.ChannelConsole)
+	if err != nil {
+		if core.IsCode(err, core.Unauthenticated) {
+			h.clearSession(c)
+			return c.Next()
+		}
+		return err
+	}
+	p, _, _, err := h.Accounts.Resolve(c.UserContext(), sess.UserID)
+	if err != nil {
+		if core.IsCode(err, core.Unauthenticated) {
+			_ = h.Sessions.Delete(c.UserContext(), token)
+			h.clearSession(c)
+			return c.Next()
+		}
+		return err
+	}
+	web.SetPrincipal(c, p)
+	return c.Next()
+}
+
+func (h *Console) requireLogin(c *fiber.Ctx) error {
+	if !web.PrincipalOf(c).Authenticated() {
+		return c.Redirect("/login?next=" + url.QueryEscape(c.OriginalURL()))
+	}
+	return c.Next()
+}
+
+func (h *Console) setSession(c *fiber.Ctx, token string) {
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: h.CookieSecure, SameSite: "Lax"})
+}
+
+func (h *Console) clearSession(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, Secure: h.CookieSecure, SameSite: "Lax",
+		Expires: time.Unix(0, 0), MaxAge: -1})
+}
+
+// flashes are the fixed messages a redirect may ask to show: a code, never
+// text from the URL, so nothing can be injected.
+var flashes = map[string]string{
+	"registered":       "注册申请已提交，请等待当地法定计量检定机构审核。",
+	"updated":          "注册信息已保存。",
+	"resubmitted":      "注册信息已修改并重新提交审核。",
+	"password":         "密码已修改。",
+	"approved":         "已审核通过。",
+	"rejected":         "已拒绝该注册申请，申请方将看到拒绝原因。",
+	"subuser-created":  "子用户已创建，可用手机号登录。",
+	"subuser-disabled": "子用户已停用。",
+	"subuser-enabled":  "子用户已启用。",
+	"subuser-password": "子用户密码已重置。",
+	"user-created":     "用户已创建。",
+	"user-disabled":    "用户已停用。",
+	"user-enabled":     "用户已启用。",
+	"cancelled":        "账号已注销。",
+	"logged-out":       "您已安全退出。",
+}
+
+func flash(code string) string { return flashes[code] }
+
+// safeNext keeps redirects after login on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// formValues copies the named form values (fasthttp reuses its buffers).
+func formValues(c *fiber.Ctx, names ...string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = strings.Clone(c.FormValue(n))
+	}
+	return m
+}
+
+// upload reads an optional uploaded file of a multipart form.
+func upload(c *fiber.Ctx, field string) (core.Upload, error) {
+	fh, err := c.FormFile(field)
+	if err != nil {
+		return core.Upload{}, nil
+	}
+	if fh.Size == 0 && fh.Filename == "" {
+		return core.Upload{}, nil
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return core.Upload{}, fmt.Errorf("open upload: %w", err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(f); err != nil {
+		return core.Upload{}, fmt.Errorf("read upload: %w", err)
+	}
+	return core.Upload{Name: strings.Clone(fh.Filename), Data: buf.Bytes()}, nil
+}
+
+func page(c *fiber.Ctx) int {
+	n := c.QueryInt("page", 1)
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
+// pager is what list templates need to draw paging.
+type pager struct {
+	Page, Size, Total, Pages int
+	Base                     string
+}
+
+func newPager(c *fiber.Ctx, size, total int) pager {
+	p := pager{Page: page(c), Size: size, Total: total}
+	p.Pages = (total + size - 1) / size
+	q := c.Queries()
+	vals := url.Values{}
+	for k, v := range q {
+		if k != "page" && k != "msg" {
+			vals.Set(k, v)
+		}
+	}
+	p.Base = c.Path() + "?" + vals.Encode()
+	if len(vals) > 0 {
+		p.Base += "&"
+	}
+	return p
+}
+
+func (p pager) Prev() int { return p.Page - 1 }
+func (p pager) Next() int { return p.Page + 1 }

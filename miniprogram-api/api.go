@@ -1,0 +1,174 @@
+// Package mpapi is the JSON API of the WeChat mini program, under
+// /api/mp/v1. Only applicant accounts (main or sub-user) may use it.
+// The contract is miniprogram-api/openapi.yaml; keep both in step.
+package mpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gdqjp/qj/core"
+	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/refdata"
+	"github.com/gdqjp/qj/store/redisstore"
+	"github.com/gdqjp/qj/web"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/mp/v1"
+
+// API holds the handlers' dependencies.
+type API struct {
+	Accounts *account.Service
+	Sessions *redisstore.Sessions
+	Ref      *refdata.Data
+	Log      *slog.Logger
+}
+
+// Mount registers the API's routes on app.
+func (a *API) Mount(app *fiber.App) {
+	g := app.Group(Prefix, a.errors, web.LimitBody(1<<20))
+	g.Post("/login/password", a.loginPassword)
+	g.Get("/me", a.auth, a.me)
+	g.Post("/logout", a.auth, a.logout)
+	g.Use(func(c *fiber.Ctx) error { return core.Errorf(core.NotFound, "接口不存在") })
+}
+
+// errors answers every failure of the API as {"code","message"} with the
+// matching status.
+func (a *API) errors(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil {
+		return nil
+	}
+	err = web.Classify(err)
+	web.LogIfInternal(a.Log, c, err)
+	return web.WriteJSONError(c, err)
+}
+
+func errNotApplicant() error {
+	return core.Errorf(core.Forbidden, "小程序仅供“申请方”账号使用，技术机构、行政管理部门及管理员请使用网页端")
+}
+
+func errNotApproved() error {
+	return core.Errorf(core.Forbidden, "您的注册申请尚未审核通过，请在网页端查看审核进度")
+}
+
+// auth resolves the bearer token into the acting principal.
+func (a *API) auth(c *fiber.Ctx) error {
+	sess, err := a.Sessions.Get(c.UserContext(), web.BearerToken(c), redisstore.ChannelMP)
+	if err != nil {
+		return err
+	}
+	p, _, _, err := a.Accounts.Resolve(c.UserContext(), sess.UserID)
+	if err != nil {
+		return err
+	}
+	if p.Role != core.RoleApplicant {
+		return errNotApplicant()
+	}
+	if !p.ApplicantApproved {
+		return errNotApproved()
+	}
+	web.SetPrincipal(c, p)
+	return c.Next()
+}
+
+// decode parses a JSON body into v with a Chinese error for malformed input.
+func decode(c *fiber.Ctx, v any) error {
+	if len(c.Body()) == 0 {
+		return core.Errorf(core.Invalid, "请求内容不能为空")
+	}
+	if err := json.Unmarshal(c.Body(), v); err != nil {
+		return core.Errorf(core.Invalid, "请求格式有误，应为 JSON")
+	}
+	return nil
+}
+
+// UserJSON is the user as the mini program sees it.
+type UserJSON struct {
+	ID        string         `json:"id"`
+	Account   string         `json:"account"`
+	Name      string         `json:"name"`
+	Phone     string         `json:"phone"`
+	SubUser   bool           `json:"subUser"`
+	Applicant *ApplicantJSON `json:"applicant"`
+}
+
+// ApplicantJSON is the applicant summary.
+type ApplicantJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	CreditCode string `json:"creditCode"`
+	RegionCode string `json:"regionCode"`
+	RegionName string `json:"regionName"`
+	Status     string `json:"status"`
+	StatusName string `json:"statusName"`
+}
+
+func (a *API) userJSON(u *account.User, app *account.Applicant) UserJSON {
+	out := UserJSON{ID: u.ID, Account: u.Login, Name: u.Name, Phone: u.Phone, SubUser: u.SubUser}
+	if app != nil {
+		out.Applicant = &ApplicantJSON{
+			ID: app.ID, Name: app.Name, CreditCode: app.CreditCode, RegionCode: app.RegionCode,
+			RegionName: a.Ref.RegionPath(app.RegionCode), Status: string(app.Status), StatusName: app.Status.Name(),
+		}
+	}
+	return out
+}
+
+type loginRequest struct {
+	Account  string `json:"account"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string   `json:"token"`
+	ExpiresIn int      `json:"expiresIn"`
+	User      UserJSON `json:"user"`
+}
+
+func (a *API) loginPassword(c *fiber.Ctx) error {
+	var req loginRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	u, app, err := a.Accounts.Login(c.UserContext(), req.Account, req.Password)
+	if err != nil {
+		return err
+	}
+	if u.Role != core.RoleApplicant {
+		return errNotApplicant()
+	}
+	if app == nil || app.Status != account.StatusApproved {
+		return errNotApproved()
+	}
+	token, err := a.Sessions.Create(c.UserContext(), u.ID, redisstore.ChannelMP)
+	if err != nil {
+		return err
+	}
+	return c.JSON(loginResponse{Token: token, ExpiresIn: int(a.Sessions.TTL / time.Second), User: a.userJSON(u, app)})
+}
+
+type meResponse struct {
+	User UserJSON `json:"user"`
+}
+
+func (a *API) me(c *fiber.Ctx) error {
+	p := web.PrincipalOf(c)
+	_, u, app, err := a.Accounts.Resolve(c.UserContext(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(meResponse{User: a.userJSON(u, app)})
+}
+
+func (a *API) logout(c *fiber.Ctx) error {
+	if err := a.Sessions.Delete(c.UserContext(), web.BearerToken(c)); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"ok": true})
+}
