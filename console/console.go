@@ -157,7 +157,7 @@ func (h *Console) parseTemplates() error {
 			}
 			return m, nil
 		},
-		"eq":  func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+		"eq": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
 		"statusClass": func(s any) string {
 			switch fmt.Sprint(s) {
 			case "approved":

@@ -74,4 +74,3 @@ func buildLetter() []byte {
 	}
 	return buf.Bytes()
 }
-

@@ -22,7 +22,9 @@ type FixedClock struct {
 	t  time.Time
 }
 
-func NewFixedClock(t time.Time) *FixedClock { return &FixedClock{t: t.UTC().Truncate(time.Millisecond)} }
+func NewFixedClock(t time.Time) *FixedClock {
+	return &FixedClock{t: t.UTC().Truncate(time.Millisecond)}
+}
 
 func (c *FixedClock) Now() time.Time {
 	c.mu.Lock()

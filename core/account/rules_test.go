@@ -45,7 +45,7 @@ func TestCheckPassword(t *testing.T) {
 
 func TestPhones(t *testing.T) {
 	tests := []struct {
-		in             string
+		in              string
 		mobile, contact bool
 	}{
 		{"13800138000", true, true},

@@ -426,11 +426,12 @@ func (s *Service) ReviewQueue(ctx context.Context, p core.Principal, q Applicant
 }
 
 func (s *Service) reviewable(ctx context.Context, p core.Principal, id string, version int) (*Applicant, error) {
-	if err := p.RequireRole(core.RoleStaff); err != nil {
-		return nil, err
-	}
+	// Visibility first: a registration p cannot see does not exist for p.
 	a, err := s.Applicant(ctx, p, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.RequireRole(core.RoleStaff); err != nil {
 		return nil, err
 	}
 	if a.Status != StatusPending {
@@ -690,7 +691,7 @@ func (s *Service) requireMain(ctx context.Context, p core.Principal) error {
 
 // SubUsers lists the sub-users of p's applicant.
 func (s *Service) SubUsers(ctx context.Context, p core.Principal) ([]*User, error) {
-	if err := p.RequireApprovedApplicant(); err != nil {
+	if err := s.requireMain(ctx, p); err != nil {
 		return nil, err
 	}
 	list, _, err := s.Repo.ListUsers(ctx, UserQuery{ApplicantID: p.ApplicantID, SubUsersOnly: true, Limit: 500})
@@ -743,15 +744,15 @@ func (s *Service) CreateSubUser(ctx context.Context, p core.Principal, in SubUse
 
 // subUser returns a sub-user of p's applicant, NotFound for anybody else's.
 func (s *Service) subUser(ctx context.Context, p core.Principal, id string) (*User, error) {
-	if err := s.requireMain(ctx, p); err != nil {
-		return nil, err
-	}
 	u, err := s.Repo.GetUser(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !u.SubUser || u.ApplicantID != p.ApplicantID {
+	if !u.SubUser || !p.OwnsApplicantData(u.ApplicantID) {
 		return nil, core.ErrNotFound("子用户")
+	}
+	if err := s.requireMain(ctx, p); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
@@ -890,8 +891,9 @@ func (s *Service) PlatformUsers(ctx context.Context, p core.Principal, offset, l
 
 // SetUserDisabled lets an admin disable or enable a platform user.
 func (s *Service) SetUserDisabled(ctx context.Context, p core.Principal, id string, disabled bool) error {
-	if err := p.RequireRole(core.RoleAdmin); err != nil {
-		return err
+	if !p.IsAdmin() {
+		// Platform users are only addressable by admins.
+		return core.ErrNotFound("用户")
 	}
 	if id == p.UserID {
 		return core.Errorf(core.Invalid, "不能停用自己的账号")
