@@ -60,12 +60,12 @@ func (h *Console) resetSubUserPassword(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
 	err := h.Accounts.ResetSubUserPassword(c.UserContext(), web.PrincipalOf(c), id, c.FormValue("password"), c.FormValue("password2"))
 	if err != nil {
+		if !core.IsCode(err, core.Invalid) {
+			return err
+		}
 		v, verr := h.subUsersView(c)
 		if verr != nil {
 			return verr
-		}
-		if !core.IsCode(err, core.Invalid) {
-			return err
 		}
 		msg := core.ErrorMessage(err)
 		if fe := core.FieldErrors(err); len(fe) > 0 {
