@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -304,4 +305,21 @@ func (e *Env) StaffOf(region string) core.Principal {
 		e.T.Fatal(err)
 	}
 	return account.Principal(u, nil)
+}
+
+// Serve answers HTTP on a free local port and returns the base URL; the
+// server stops when the test ends.
+func (e *Env) Serve() string {
+	e.T.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	go func() { _ = e.App.Serve(ln) }()
+	e.T.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e.App.Shutdown(ctx)
+	})
+	return "http://" + ln.Addr().String()
 }

@@ -32,9 +32,11 @@ type DB struct {
 	// Readers hold mu for reading per query; the checkpointer takes it for
 	// writing so a RESTART checkpoint is never starved by readers and the
 	// WAL stays small under steady load.
-	mu   sync.RWMutex
-	stop chan struct{}
-	done chan struct{}
+	mu        sync.RWMutex
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.
@@ -82,13 +84,16 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 
 // Close stops the checkpointer and closes both pools.
 func (db *DB) Close() error {
-	close(db.stop)
-	<-db.done
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	_, _ = db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	_, _ = db.w.Exec("PRAGMA optimize")
-	return errors.Join(db.r.Close(), db.w.Close())
+	db.closeOnce.Do(func() {
+		close(db.stop)
+		<-db.done
+		db.mu.Lock()
+		defer db.mu.Unlock()
+		_, _ = db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		_, _ = db.w.Exec("PRAGMA optimize")
+		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
+	})
+	return db.closeErr
 }
 
 // Kind names the adapter.
