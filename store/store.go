@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/store/mongo"
 	"github.com/gdqjp/qj/store/sqlite"
 )
@@ -17,6 +18,7 @@ import (
 type Store interface {
 	Accounts() account.Repo
 	Files() core.FileRepo
+	Instruments() instrument.Repo
 	Ping(ctx context.Context) error
 	Close() error
 	Kind() string

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"time"
@@ -33,7 +34,7 @@ type DB struct {
 // Open connects to uri, uses database name and creates the indexes.
 func Open(ctx context.Context, uri, name string, log *slog.Logger) (*DB, error) {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(10 * time.Second).
@@ -92,7 +93,7 @@ var indexes = []index{
 }
 
 func (db *DB) ensureIndexes(ctx context.Context) error {
-	for _, ix := range indexes {
+	for _, ix := range append(append([]index(nil), indexes...), instrumentIndexes()...) {
 		opts := options.Index()
 		if ix.unique {
 			opts.SetUnique(true)

@@ -51,6 +51,60 @@ CREATE TABLE files (
 );
 CREATE INDEX files_by_applicant ON files (applicant_id, created_at);
 `,
+	// 2: instruments, their history, the outbox
+	`
+CREATE TABLE instruments (
+	id             TEXT PRIMARY KEY,
+	applicant_id   TEXT NOT NULL,
+	identity_key   TEXT NOT NULL,
+	code_key       TEXT NOT NULL UNIQUE,
+	life           TEXT NOT NULL,
+	filing         TEXT NOT NULL,
+	institution_id TEXT NOT NULL,
+	target_id      TEXT NOT NULL,
+	booking_id     TEXT NOT NULL,
+	name           TEXT NOT NULL,
+	model          TEXT NOT NULL,
+	factory_no     TEXT NOT NULL,
+	category       TEXT NOT NULL,
+	item_code      TEXT NOT NULL,
+	region         TEXT NOT NULL,
+	usage          INTEGER NOT NULL,
+	method         INTEGER NOT NULL,
+	tags           TEXT NOT NULL,
+	search         TEXT NOT NULL,
+	code           TEXT NOT NULL,
+	approved_day   TEXT NOT NULL,
+	valid_until    TEXT NOT NULL,
+	verified       INTEGER NOT NULL,
+	result         TEXT NOT NULL,
+	created_at     INTEGER NOT NULL,
+	updated_at     INTEGER NOT NULL,
+	version        INTEGER NOT NULL,
+	doc            TEXT NOT NULL,
+	UNIQUE (applicant_id, identity_key)
+);
+CREATE INDEX instruments_by_approval ON instruments (applicant_id, life, filing, approved_day);
+CREATE INDEX instruments_by_valid_until ON instruments (applicant_id, life, filing, valid_until);
+CREATE INDEX instruments_by_updated ON instruments (applicant_id, updated_at);
+CREATE INDEX instruments_by_institution ON instruments (institution_id, filing, updated_at);
+CREATE INDEX instruments_by_target ON instruments (target_id, filing);
+CREATE INDEX instruments_by_booking ON instruments (booking_id);
+
+CREATE TABLE instrument_history (
+	id            TEXT PRIMARY KEY,
+	instrument_id TEXT NOT NULL,
+	at            INTEGER NOT NULL,
+	doc           TEXT NOT NULL
+);
+CREATE INDEX history_by_instrument ON instrument_history (instrument_id, at);
+
+CREATE TABLE outbox (
+	id  TEXT PRIMARY KEY,
+	at  INTEGER NOT NULL,
+	doc TEXT NOT NULL
+);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

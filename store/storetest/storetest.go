@@ -13,12 +13,14 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 )
 
 // Store is what the suite exercises.
 type Store interface {
 	Accounts() account.Repo
 	Files() core.FileRepo
+	Instruments() instrument.Repo
 	Ping(ctx context.Context) error
 }
 
@@ -36,6 +38,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ListApplicants_FiltersOrderAndPaging", testListApplicants},
 		{"Users_CreateUniqueUpdateList", testUsers},
 		{"Files_RoundTripAndDelete", testFiles},
+		{"Instruments_RoundTrip", testInstrumentRoundTrip},
+		{"Instruments_IdentityUniquePerApplicant", testInstrumentIdentity},
+		{"Instruments_UpdateVersionAndHistory", testInstrumentUpdate},
+		{"Instruments_Delete", testInstrumentDelete},
+		{"Instruments_FiltersSortPaging", testInstrumentFilters},
+		{"Instruments_DateViewsAtTheirBoundaries", testInstrumentViews},
+		{"Instruments_InstitutionScopeAndActivity", testInstrumentScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
