@@ -17,6 +17,7 @@ import (
 	"github.com/gdqjp/qj/console"
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	mpapi "github.com/gdqjp/qj/miniprogram-api"
 	"github.com/gdqjp/qj/store"
@@ -25,15 +26,16 @@ import (
 
 // App is one running server: stores, services and the HTTP front doors.
 type App struct {
-	Cfg      Config
-	Log      *slog.Logger
-	Clock    core.Clock
-	Ref      *refdata.Data
-	Store    store.Store
-	Redis    *redisstore.Client
-	Sessions *redisstore.Sessions
-	Accounts *account.Service
-	HTTP     *fiber.App
+	Cfg         Config
+	Log         *slog.Logger
+	Clock       core.Clock
+	Ref         *refdata.Data
+	Store       store.Store
+	Redis       *redisstore.Client
+	Sessions    *redisstore.Sessions
+	Accounts    *account.Service
+	Instruments *instrument.Service
+	HTTP        *fiber.App
 }
 
 // Options are what tests may replace.
@@ -75,6 +77,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (_ *App
 		Sessions: a.Sessions, Clock: a.Clock, Log: log, BcryptCost: cfg.Security.BcryptCost,
 		MaxFailures: cfg.Security.MaxLoginFailures, LockDuration: cfg.Security.LockDuration,
 	}
+	a.Instruments = &instrument.Service{Repo: a.Store.Instruments(), Files: a.Store.Files(), Ref: a.Ref, Clock: a.Clock, Log: log}
 	if a.HTTP, err = a.router(); err != nil {
 		return nil, err
 	}
@@ -111,9 +114,9 @@ func (a *App) router() (*fiber.App, error) {
 	})
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", a.readyz)
-	(&mpapi.API{Accounts: a.Accounts, Sessions: a.Sessions, Ref: a.Ref, Log: a.Log}).Mount(f)
-	con := &console.Console{Accounts: a.Accounts, Sessions: a.Sessions, Ref: a.Ref, Log: a.Log, Redis: a.Redis,
-		CookieSecure: a.Cfg.HTTP.CookieSecure}
+	(&mpapi.API{Accounts: a.Accounts, Instruments: a.Instruments, Sessions: a.Sessions, Ref: a.Ref, Log: a.Log}).Mount(f)
+	con := &console.Console{Accounts: a.Accounts, Instruments: a.Instruments, Sessions: a.Sessions, Ref: a.Ref, Log: a.Log,
+		Redis: a.Redis, CookieSecure: a.Cfg.HTTP.CookieSecure}
 	if err := con.Mount(f); err != nil {
 		return nil, err
 	}

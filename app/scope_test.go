@@ -14,9 +14,10 @@ import (
 
 // fixture is the data of the victim, applicant A, that the matrix addresses.
 type fixture struct {
-	applicantID string // A (approved, Guangzhou)
-	subUserID   string // a sub-user of A
-	staffID     string // a Guangzhou staff user
+	applicantID  string // A (approved, Guangzhou)
+	subUserID    string // a sub-user of A
+	staffID      string // a Guangzhou staff user
+	instrumentID string // an instrument of A
 }
 
 // scoped lists every route that addresses a record by a path parameter, with
@@ -32,6 +33,9 @@ var scoped = map[string]func(f fixture) string{
 	"POST /subusers/:id/password":                func(f fixture) string { return "/subusers/" + f.subUserID + "/password" },
 	"POST /admin/users/:id/disable":              func(f fixture) string { return "/admin/users/" + f.staffID + "/disable" },
 	"POST /admin/users/:id/enable":               func(f fixture) string { return "/admin/users/" + f.staffID + "/enable" },
+	"GET /api/mp/v1/instruments/:id":             func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID },
+	"PUT /api/mp/v1/instruments/:id":             func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID },
+	"POST /api/mp/v1/instruments/:id/copy":       func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID + "/copy" },
 	// Addressed by the session, never by another applicant's id.
 	"GET /registration/files/:which": nil,
 }
@@ -66,7 +70,11 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 	}
 	sub, _ := e.App.Store.Accounts().GetUserByLogin(ctx, app.DemoSubUserPhone)
 	staff, _ := e.App.Store.Accounts().GetUserByLogin(ctx, app.DemoStaff)
-	f := fixture{applicantID: victim.ApplicantID, subUserID: sub.ID, staffID: staff.ID}
+	owner := e.MPLogin(app.DemoApplicant, app.DemoPassword)
+	var created struct{ Instrument struct{ ID string } }
+	e.API("POST", "/api/mp/v1/instruments", owner, map[string]any{"name": "电子秤", "model": "A", "factoryNo": "1", "usage": 3,
+		"method": 1, "region": "440106", "category": "061001"}).JSON(t, &created)
+	f := fixture{applicantID: victim.ApplicantID, subUserID: sub.ID, staffID: staff.ID, instrumentID: created.Instrument.ID}
 
 	// Foreign principals: an approved applicant of the same city, its
 	// sub-user, and staff of another city's institution.
@@ -76,24 +84,37 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.StaffOf("440306") // creates staff-440300
-	principals := []struct{ login, password string }{
-		{"foreign-co", "Passw0rd!"},
-		{"13700137000", "Passw0rd!"},
-		{"staff-440300", "Passw0rd!"},
+	principals := []struct {
+		login, password string
+		applicant       bool // may use the mini program API
+	}{
+		{"foreign-co", "Passw0rd!", true},
+		{"13700137000", "Passw0rd!", true},
+		{"staff-440300", "Passw0rd!", false},
 	}
 	for _, pr := range principals {
 		b := e.Browser()
 		b.Login(pr.login, pr.password)
+		token := ""
+		if pr.applicant {
+			token = e.MPLogin(pr.login, pr.password)
+		}
 		for route, build := range scoped {
 			if build == nil {
 				continue
 			}
-			method, _, _ := strings.Cut(route, " ")
+			method, pattern, _ := strings.Cut(route, " ")
 			path := build(f)
 			var r *apptest.Resp
-			if method == "GET" {
+			switch {
+			case strings.HasPrefix(pattern, "/api/mp/"):
+				if !pr.applicant {
+					continue // the mini program API refuses every non-applicant before any lookup
+				}
+				r = e.API(method, path, token, map[string]any{"version": 1, "remarks": "x", "factoryNo": "9"})
+			case method == "GET":
 				r = b.Get(path)
-			} else {
+			default:
 				r = b.Post(path, url.Values{"version": {"2"}, "reason": {"x"}, "password": {"Abcd1234"}, "password2": {"Abcd1234"}})
 			}
 			if r.Status != 404 {
@@ -105,8 +126,14 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 	a, _ := e.App.Store.Accounts().GetApplicant(ctx, f.applicantID)
 	s, _ := e.App.Store.Accounts().GetUser(ctx, f.subUserID)
 	st, _ := e.App.Store.Accounts().GetUser(ctx, f.staffID)
-	if a.Status != account.StatusApproved || s.Disabled || st.Disabled {
-		t.Fatalf("a foreign request changed data: %v %v %v", a.Status, s.Disabled, st.Disabled)
+	in, _ := e.App.Store.Instruments().Get(ctx, f.instrumentID)
+	if a.Status != account.StatusApproved || s.Disabled || st.Disabled || in.Remarks != "" || in.Version != 1 {
+		t.Fatalf("a foreign request changed data: %v %v %v %+v", a.Status, s.Disabled, st.Disabled, in)
+	}
+	var list struct{ Total int }
+	e.API("GET", "/api/mp/v1/instruments", e.MPLogin("foreign-co", "Passw0rd!"), nil).JSON(t, &list)
+	if list.Total != 0 {
+		t.Fatalf("a foreign applicant lists %d instruments of others", list.Total)
 	}
 }
 

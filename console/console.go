@@ -21,6 +21,7 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	"github.com/gdqjp/qj/store/redisstore"
 	"github.com/gdqjp/qj/web"
@@ -38,6 +39,7 @@ const SessionCookie = "qj_session"
 // Console holds the handlers' dependencies.
 type Console struct {
 	Accounts     *account.Service
+	Instruments  *instrument.Service
 	Sessions     *redisstore.Sessions
 	Ref          *refdata.Data
 	Log          *slog.Logger

@@ -131,7 +131,12 @@ func TestRegister_InvalidInputSavesNothing(t *testing.T) {
 		{"bad phone", with("contactPhone", "12345"), pdfs, "contactPhone", "请输入正确的手机号码或带区号的固定电话（如 020-12345678）"},
 		{"login taken", with("login", "Taken-Login"), pdfs, "login", "账号“Taken-Login”已被注册，请换一个"},
 		{"login looks like a phone", with("login", "13800138000"), pdfs, "login", "账号须以字母开头，由 4–32 位字母、数字、下划线、点或短横线组成"},
-		{"weak password", func() url.Values { f := valid(); f.Set("password", "abcdefgh"); f.Set("password2", "abcdefgh"); return f }(), pdfs, "password", "密码须同时包含字母和数字"},
+		{"weak password", func() url.Values {
+			f := valid()
+			f.Set("password", "abcdefgh")
+			f.Set("password2", "abcdefgh")
+			return f
+		}(), pdfs, "password", "密码须同时包含字母和数字"},
 		{"passwords differ", with("password2", "Other0000"), pdfs, "password2", "两次输入的密码不一致"},
 		{"missing licence", valid(), map[string]core.Upload{"letter": apptest.PDF}, "licence", "请上传统一社会信用代码证（营业执照）扫描件"},
 		{"renamed executable", valid(), map[string]core.Upload{"licence": exe, "letter": apptest.PDF}, "licence", "文件“licence.pdf”的内容与扩展名不符，请上传真实的pdf文件"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	"github.com/gdqjp/qj/store/redisstore"
 	"github.com/gdqjp/qj/web"
@@ -22,10 +23,11 @@ const Prefix = "/api/mp/v1"
 
 // API holds the handlers' dependencies.
 type API struct {
-	Accounts *account.Service
-	Sessions *redisstore.Sessions
-	Ref      *refdata.Data
-	Log      *slog.Logger
+	Accounts    *account.Service
+	Instruments *instrument.Service
+	Sessions    *redisstore.Sessions
+	Ref         *refdata.Data
+	Log         *slog.Logger
 }
 
 // Mount registers the API's routes on app.
@@ -34,6 +36,12 @@ func (a *API) Mount(app *fiber.App) {
 	g.Post("/login/password", a.loginPassword)
 	g.Get("/me", a.auth, a.me)
 	g.Post("/logout", a.auth, a.logout)
+	g.Get("/instruments", a.auth, a.listInstruments)
+	g.Post("/instruments", a.auth, a.createInstrument)
+	g.Post("/instruments/batch", a.auth, a.batchInstruments)
+	g.Get("/instruments/:id", a.auth, a.getInstrument)
+	g.Put("/instruments/:id", a.auth, a.updateInstrument)
+	g.Post("/instruments/:id/copy", a.auth, a.copyInstrument)
 	g.Use(func(c *fiber.Ctx) error { return core.Errorf(core.NotFound, "接口不存在") })
 }
 
@@ -154,7 +162,8 @@ func (a *API) loginPassword(c *fiber.Ctx) error {
 }
 
 type meResponse struct {
-	User UserJSON `json:"user"`
+	User   UserJSON   `json:"user"`
+	Counts CountsJSON `json:"counts"`
 }
 
 func (a *API) me(c *fiber.Ctx) error {
@@ -163,7 +172,11 @@ func (a *API) me(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(meResponse{User: a.userJSON(u, app)})
+	counts, err := a.Instruments.Counts(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(meResponse{User: a.userJSON(u, app), Counts: countsJSON(counts)})
 }
 
 func (a *API) logout(c *fiber.Ctx) error {

@@ -28,6 +28,9 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 	var documented []string
 	for p, ops := range doc.Paths {
 		for m := range ops {
+			if m == "parameters" || m == "summary" || m == "description" {
+				continue
+			}
 			documented = append(documented, strings.ToUpper(m)+" "+p)
 		}
 	}

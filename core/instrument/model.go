@@ -344,15 +344,18 @@ type Query struct {
 
 	Name      string // contains
 	FactoryNo string // contains
-	Category  string
-	ItemCode  string
-	Region    string
-	Usage     int
-	Method    int
-	Tag       string
-	Text      string
-	IDs       []string
-	Booked    *bool
+	// ExactFactoryNo and Code match whole values (bulk updates by file).
+	ExactFactoryNo string
+	Code           string
+	Category       string
+	ItemCode       string
+	Region         string
+	Usage          int
+	Method         int
+	Tag            string
+	Text           string
+	IDs            []string
+	Booked         *bool
 
 	Sort   string // one of SortFields
 	Desc   bool

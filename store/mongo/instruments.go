@@ -261,6 +261,12 @@ func instrumentFilter(q instrument.Query) bson.D {
 	if q.FactoryNo != "" {
 		add("factoryNo", contains(q.FactoryNo))
 	}
+	if q.ExactFactoryNo != "" {
+		add("factoryNo", q.ExactFactoryNo)
+	}
+	if q.Code != "" {
+		add("code", q.Code)
+	}
 	if q.Category != "" {
 		add("category", q.Category)
 	}

@@ -223,6 +223,12 @@ func instrumentWhere(q instrument.Query) (string, []any) {
 	if q.FactoryNo != "" {
 		add(`factory_no LIKE ? ESCAPE '\'`, like(q.FactoryNo))
 	}
+	if q.ExactFactoryNo != "" {
+		add("factory_no = ?", q.ExactFactoryNo)
+	}
+	if q.Code != "" {
+		add("code = ?", q.Code)
+	}
 	if q.Category != "" {
 		add("category = ?", q.Category)
 	}
