@@ -1,8 +1,8 @@
 package wxsandbox
 
 import (
-	"encoding/base64"
 	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 	"time"
 )

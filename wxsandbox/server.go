@@ -39,6 +39,7 @@ type state struct {
 	offset      time.Duration // added to the clock by Advance
 	callbackURL string
 	mode        MessageMode
+	dailyQuota  int
 	baseURL     string // learned from the first request when not configured
 
 	users     map[string]*User
@@ -59,8 +60,9 @@ type state struct {
 	sent       map[string]dedupEntry // appid|touser|client_msg_id
 	quota      map[string]quotaDay   // appid -> template sends today
 
-	requests []RecordedRequest
-	faults   []*faultState
+	requests  []RecordedRequest
+	faults    []*faultState
+	callbacks []Reply
 }
 
 type apiRoute struct {
@@ -134,14 +136,15 @@ func (s *Server) Close() error {
 	return s.httpSrv.Close()
 }
 
-// Config returns the sandbox configuration, with the callback URL and
-// message mode as they are now.
+// Config returns the sandbox configuration, with the callback URL, message
+// mode and daily quota as they are now.
 func (s *Server) Config() Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cfg
 	c.OfficialAccount.CallbackURL = s.st.callbackURL
 	c.OfficialAccount.MessageMode = s.st.mode
+	c.DailyQuota = s.st.dailyQuota
 	c.Templates = append([]Template(nil), c.Templates...)
 	c.Users = append([]User(nil), c.Users...)
 	return c
@@ -166,12 +169,14 @@ func (s *Server) SetCallback(callbackURL string, mode MessageMode) error {
 }
 
 // Reset forgets everything that happened: users go back to the configured
-// seed list, and tokens, codes, tickets, the menu, deliveries, quotas, the
-// request log, faults and the clock offset are cleared.
+// seed list; tokens, codes, tickets, the menu, deliveries, quotas, the
+// request log, callbacks, faults and the clock offset are cleared; the
+// callback URL, message mode and daily quota return to the configuration.
 func (s *Server) Reset() error {
 	st := &state{
 		callbackURL: s.cfg.OfficialAccount.CallbackURL,
 		mode:        s.cfg.OfficialAccount.MessageMode,
+		dailyQuota:  s.cfg.DailyQuota,
 		users:       map[string]*User{},
 		byOpenID:    map[string]*User{},
 		tokens:      map[string]*accessToken{},

@@ -235,4 +235,6 @@ func (s *Server) AccessToken(appID string) (string, error) {
 // ErrMsgError is a WeChat error code as a Go error.
 type ErrMsgError int
 
-func (e ErrMsgError) Error() string { return "wxsandbox: errcode " + strconv.Itoa(int(e)) + " " + ErrMsg(int(e)) }
+func (e ErrMsgError) Error() string {
+	return "wxsandbox: errcode " + strconv.Itoa(int(e)) + " " + ErrMsg(int(e))
+}

@@ -32,18 +32,17 @@ type User struct {
 
 // Errors of the Go API and the phone.
 var (
-	ErrUnknownUser        = errors.New("wxsandbox: no such user")
-	ErrUserExists         = errors.New("wxsandbox: a user with that id already exists")
-	ErrNotSubscribed      = errors.New("wxsandbox: user does not follow the official account")
-	ErrAlreadySubscribed  = errors.New("wxsandbox: user already follows the official account")
-	ErrUnknownTicket      = errors.New("wxsandbox: no such QR ticket")
-	ErrTicketExpired      = errors.New("wxsandbox: QR ticket has expired")
-	ErrNoCallbackURL      = errors.New("wxsandbox: no callback URL configured")
-	ErrNotInMenu          = errors.New("wxsandbox: the menu has no such button")
-	ErrCallbackFailed     = errors.New("wxsandbox: callback failed")
-	ErrEchoMismatch       = errors.New("wxsandbox: callback server did not echo echostr")
-	ErrUnknownOAuthScope  = errors.New("wxsandbox: scope must be snsapi_base or snsapi_userinfo")
-	errUserIDInvalidEmpty = errors.New("wxsandbox: user id must not be empty")
+	ErrUnknownUser       = errors.New("wxsandbox: no such user")
+	ErrUserExists        = errors.New("wxsandbox: a user with that id already exists")
+	ErrNotSubscribed     = errors.New("wxsandbox: user does not follow the official account")
+	ErrAlreadySubscribed = errors.New("wxsandbox: user already follows the official account")
+	ErrUnknownTicket     = errors.New("wxsandbox: no such QR ticket")
+	ErrTicketExpired     = errors.New("wxsandbox: QR ticket has expired")
+	ErrNoCallbackURL     = errors.New("wxsandbox: no callback URL configured")
+	ErrNotInMenu         = errors.New("wxsandbox: the menu has no such button")
+	ErrCallbackFailed    = errors.New("wxsandbox: callback failed")
+	ErrEchoMismatch      = errors.New("wxsandbox: callback server did not echo echostr")
+	ErrUnknownOAuthScope = errors.New("wxsandbox: scope must be snsapi_base or snsapi_userinfo")
 )
 
 // CreateUser adds a simulated user. Empty fields are filled in: the id ("u1",
