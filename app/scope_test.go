@@ -9,7 +9,9 @@ import (
 
 	"github.com/gdqjp/qj/app"
 	"github.com/gdqjp/qj/app/apptest"
+	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 )
 
 // fixture is the data of the victim, applicant A, that the matrix addresses.
@@ -18,6 +20,7 @@ type fixture struct {
 	subUserID    string // a sub-user of A
 	staffID      string // a Guangzhou staff user
 	instrumentID string // an instrument of A
+	fileID       string // an attachment of that instrument
 }
 
 // scoped lists every route that addresses a record by a path parameter, with
@@ -36,6 +39,14 @@ var scoped = map[string]func(f fixture) string{
 	"GET /api/mp/v1/instruments/:id":             func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID },
 	"PUT /api/mp/v1/instruments/:id":             func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID },
 	"POST /api/mp/v1/instruments/:id/copy":       func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID + "/copy" },
+	"GET /instruments/:id":                       func(f fixture) string { return "/instruments/" + f.instrumentID },
+	"GET /instruments/:id/edit":                  func(f fixture) string { return "/instruments/" + f.instrumentID + "/edit" },
+	"POST /instruments/:id":                      func(f fixture) string { return "/instruments/" + f.instrumentID },
+	"GET /instruments/:id/files/:file":           func(f fixture) string { return "/instruments/" + f.instrumentID + "/files/" + f.fileID },
+	"POST /instruments/:id/files/:group":         func(f fixture) string { return "/instruments/" + f.instrumentID + "/files/attachments" },
+	"POST /instruments/:id/files/:group/:file/delete": func(f fixture) string {
+		return "/instruments/" + f.instrumentID + "/files/attachments/" + f.fileID + "/delete"
+	},
 	// Addressed by the session, never by another applicant's id.
 	"GET /registration/files/:which": nil,
 }
@@ -74,7 +85,13 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 	var created struct{ Instrument struct{ ID string } }
 	e.API("POST", "/api/mp/v1/instruments", owner, map[string]any{"name": "电子秤", "model": "A", "factoryNo": "1", "usage": 3,
 		"method": 1, "region": "440106", "category": "061001"}).JSON(t, &created)
-	f := fixture{applicantID: victim.ApplicantID, subUserID: sub.ID, staffID: staff.ID, instrumentID: created.Instrument.ID}
+	ownerP, _, _, _ := e.App.Accounts.Resolve(ctx, victim.ID)
+	withFile, err := e.App.Instruments.AddFiles(ctx, ownerP, created.Instrument.ID, instrument.GroupAttachments, []core.Upload{apptest.PDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fixture{applicantID: victim.ApplicantID, subUserID: sub.ID, staffID: staff.ID, instrumentID: created.Instrument.ID,
+		fileID: withFile.Attachments[0].ID}
 
 	// Foreign principals: an approved applicant of the same city, its
 	// sub-user, and staff of another city's institution.
@@ -127,7 +144,7 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 	s, _ := e.App.Store.Accounts().GetUser(ctx, f.subUserID)
 	st, _ := e.App.Store.Accounts().GetUser(ctx, f.staffID)
 	in, _ := e.App.Store.Instruments().Get(ctx, f.instrumentID)
-	if a.Status != account.StatusApproved || s.Disabled || st.Disabled || in.Remarks != "" || in.Version != 1 {
+	if a.Status != account.StatusApproved || s.Disabled || st.Disabled || in.Remarks != "" || in.Version != 2 || len(in.Attachments) != 1 {
 		t.Fatalf("a foreign request changed data: %v %v %v %+v", a.Status, s.Disabled, st.Disabled, in)
 	}
 	var list struct{ Total int }

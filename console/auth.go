@@ -7,6 +7,7 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	"github.com/gdqjp/qj/store/redisstore"
 	"github.com/gdqjp/qj/web"
@@ -125,7 +126,19 @@ func (h *Console) home(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return h.render(c, fiber.StatusOK, "home_applicant", &view{Title: "首页", Active: "home", Data: app})
+		counts, err := h.Instruments.Counts(c.UserContext(), p)
+		if err != nil {
+			return err
+		}
+		activity, err := h.Instruments.Activity(c.UserContext(), p, 10)
+		if err != nil {
+			return err
+		}
+		return h.render(c, fiber.StatusOK, "home_applicant", &view{Title: "首页", Active: "home", Data: struct {
+			App      *account.Applicant
+			Counts   instrument.Counts
+			Activity []*instrument.Instrument
+		}{app, counts, activity}})
 	case p.IsStaff(), p.IsRegulator(), p.IsAdmin():
 		_, pending, err := h.Accounts.ReviewQueue(c.UserContext(), p, account.ApplicantQuery{Statuses: []account.Status{account.StatusPending}, Limit: 1})
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,6 +98,20 @@ func (h *Console) Mount(app *fiber.App) error {
 	in.Post("/subusers/:id/enable", h.enableSubUser)
 	in.Post("/subusers/:id/password", h.resetSubUserPassword)
 
+	// Applicant: instruments (manual 三) and the filing menus (manual 四.4).
+	in.Get("/instruments", h.instrumentList)
+	in.Get("/filings", h.filingList)
+	in.Get("/instruments/new", h.newInstrumentPage)
+	in.Post("/instruments", web.LimitBody(2*instrument.MaxGroupSize+(1<<20)), h.createInstrument)
+	in.Post("/instruments/batch", h.batchInstruments)
+	in.Post("/instruments/clear", h.clearInstruments)
+	in.Get("/instruments/:id", h.instrumentDetail)
+	in.Get("/instruments/:id/edit", h.editInstrumentPage)
+	in.Post("/instruments/:id", web.LimitBody(2*instrument.MaxGroupSize+(1<<20)), h.updateInstrument)
+	in.Post("/instruments/:id/files/:group", web.LimitBody(instrument.MaxGroupSize+(1<<20)), h.uploadFiles)
+	in.Post("/instruments/:id/files/:group/:file/delete", h.removeFile)
+	in.Get("/instruments/:id/files/:file", h.instrumentFile)
+
 	// Institutions, regulators, admins: registrations.
 	in.Get("/review/registrations", h.reviewList)
 	in.Get("/review/registrations/:id", h.reviewDetail)
@@ -143,6 +158,67 @@ func (h *Console) parseTemplates() error {
 			return t.In(core.China).Format("2006-01-02")
 		},
 		"add": func(a, b int) int { return a + b },
+		"catName": func(code string) string {
+			c, _ := h.Ref.Category(code)
+			return c.Name
+		},
+		"itemName": func(code string) string {
+			c, _ := h.Ref.Category(code)
+			return c.ItemName
+		},
+		"usageName":  instrument.Usages.Name,
+		"methodName": instrument.Methods.Name,
+		"filingClass": func(s instrument.FilingStatus) string {
+			switch s {
+			case instrument.Approved:
+				return "tag-green"
+			case instrument.Returned, instrument.Revoked:
+				return "tag-red"
+			case instrument.Submitted, instrument.Pending, instrument.Confirming:
+				return "tag-orange"
+			}
+			return "tag-gray"
+		},
+		"field": func(in *instrument.Instrument, key string) string { return instrument.Display(in.Fields, key) },
+		"display": func(c instrument.Column, v string) string {
+			if c.Coded != nil {
+				if n, err := strconv.Atoi(v); err == nil {
+					return c.Coded.Name(n)
+				}
+			}
+			if c.Key == "region" {
+				return h.Ref.RegionPath(v)
+			}
+			if c.Key == "category" {
+				cat, _ := h.Ref.Category(v)
+				return v + " " + cat.Name
+			}
+			return v
+		},
+		"files": func(in *instrument.Instrument, g instrument.Group) []instrument.FileRef {
+			if g == instrument.GroupTypeCerts {
+				return in.TypeCerts
+			}
+			return in.Attachments
+		},
+		"bytes": func(n int64) string {
+			switch {
+			case n >= 1<<20:
+				return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+			case n >= 1<<10:
+				return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+			}
+			return fmt.Sprintf("%d B", n)
+		},
+		"seq": func(n int) []int { return make([]int, n) },
+		"queryMap": func(q string) map[string]string {
+			vals, _ := url.ParseQuery(q)
+			m := map[string]string{}
+			for k := range vals {
+				m[k] = vals.Get(k)
+			}
+			return m
+		},
 		"initial": func(s string) string {
 			for _, r := range s {
 				return string(r)
@@ -316,21 +392,25 @@ func (h *Console) clearSession(c *fiber.Ctx) {
 // flashes are the fixed messages a redirect may ask to show: a code, never
 // text from the URL, so nothing can be injected.
 var flashes = map[string]string{
-	"registered":       "注册申请已提交，请等待当地法定计量检定机构审核。",
-	"updated":          "注册信息已保存。",
-	"resubmitted":      "注册信息已修改并重新提交审核。",
-	"password":         "密码已修改。",
-	"approved":         "已审核通过。",
-	"rejected":         "已拒绝该注册申请，申请方将看到拒绝原因。",
-	"subuser-created":  "子用户已创建，可用手机号登录。",
-	"subuser-disabled": "子用户已停用。",
-	"subuser-enabled":  "子用户已启用。",
-	"subuser-password": "子用户密码已重置。",
-	"user-created":     "用户已创建。",
-	"user-disabled":    "用户已停用。",
-	"user-enabled":     "用户已启用。",
-	"cancelled":        "账号已注销。",
-	"logged-out":       "您已安全退出。",
+	"registered":         "注册申请已提交，请等待当地法定计量检定机构审核。",
+	"updated":            "注册信息已保存。",
+	"resubmitted":        "注册信息已修改并重新提交审核。",
+	"password":           "密码已修改。",
+	"approved":           "已审核通过。",
+	"rejected":           "已拒绝该注册申请，申请方将看到拒绝原因。",
+	"subuser-created":    "子用户已创建，可用手机号登录。",
+	"subuser-disabled":   "子用户已停用。",
+	"subuser-enabled":    "子用户已启用。",
+	"subuser-password":   "子用户密码已重置。",
+	"user-created":       "用户已创建。",
+	"user-disabled":      "用户已停用。",
+	"user-enabled":       "用户已启用。",
+	"cancelled":          "账号已注销。",
+	"instrument-created": "仪器已添加。",
+	"instrument-updated": "仪器已保存。",
+	"files-uploaded":     "文件已上传。",
+	"file-removed":       "文件已删除。",
+	"logged-out":         "您已安全退出。",
 }
 
 func flash(code string) string { return flashes[code] }

@@ -25,6 +25,15 @@ func menuFor(p core.Principal) []menuGroup {
 		groups := []menuGroup{
 			{Label: "首页", Icon: "home", Items: []menuItem{{"home", "首页", "/"}}},
 		}
+		inst := menuGroup{Label: "仪器管理", Icon: "box"}
+		for _, m := range viewMenus {
+			inst.Items = append(inst.Items, menuItem{"view-" + m.Key, m.Label, "/instruments?view=" + m.Key})
+		}
+		filing := menuGroup{Label: "备案管理", Icon: "doc"}
+		for _, m := range filingMenus {
+			filing.Items = append(filing.Items, menuItem{"filing-" + m.Key, m.Label, "/filings?status=" + m.Key})
+		}
+		groups = append(groups, inst, filing)
 		other := menuGroup{Label: "其他", Icon: "more", Items: []menuItem{{"registration", "注册信息", "/registration"}}}
 		if !p.SubUser {
 			other.Items = append(other.Items, menuItem{"subusers", "子用户", "/subusers"})

@@ -110,14 +110,6 @@ func files(refs []instrument.FileRef) []FileJSON {
 	return out
 }
 
-// TraceStatus is the 溯源状态 shown for an instrument.
-func TraceStatus(in *instrument.Instrument) string {
-	if r := in.CurrentResult(); r != "" {
-		return r.Name()
-	}
-	return "未检定"
-}
-
 func (a *API) instrumentJSON(in *instrument.Instrument) InstrumentJSON {
 	cat, _ := a.Ref.Category(in.CategoryCode)
 	inst, _ := a.Ref.Institution(in.Filing.InstitutionID)
@@ -130,7 +122,7 @@ func (a *API) instrumentJSON(in *instrument.Instrument) InstrumentJSON {
 		Region: in.RegionCode, RegionName: a.Ref.RegionPath(in.RegionCode), Category: in.CategoryCode, CategoryName: cat.Name,
 		ItemCode: in.ItemCode, ItemName: cat.ItemName, InstitutionID: inst.ID, InstitutionName: inst.Name, Code: in.Code,
 		TypeApprovalNo: in.TypeApprovalNo, FilingStatus: string(in.Filing.Status), FilingStatusName: in.Filing.Status.Name(),
-		ReturnReason: in.Filing.ReturnReason, Life: string(in.Life), LifeName: in.Life.Name(), TraceStatus: TraceStatus(in),
+		ReturnReason: in.Filing.ReturnReason, Life: string(in.Life), LifeName: in.Life.Name(), TraceStatus: in.TraceStatus(),
 		CertificateNo: in.CertificateNo, ValidUntil: string(in.ValidUntil), Tags: append([]string{}, in.Tags...),
 		Remarks: in.Remarks, Nozzles: []NozzleJSON{}, Attachments: files(in.Attachments), TypeCerts: files(in.TypeCerts),
 		Deletable: in.Deletable(), Booked: in.BookingID != "", Version: in.Version, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,

@@ -19,6 +19,8 @@ const StoppedMenu = "stopped"
 type ListRequest struct {
 	View      View
 	Filing    string // a FilingStatus, or StoppedMenu
+	// FilingFilter narrows a view to one filing status.
+	FilingFilter string
 	Name      string
 	FactoryNo string
 	Category  string
@@ -89,6 +91,16 @@ func (s *Service) Query(p core.Principal, r ListRequest) (Query, error) {
 	default:
 		if err := ApplyView(&q, r.View, s.today()); err != nil {
 			return q, err
+		}
+	}
+	if ff := FilingStatus(r.FilingFilter); ff != "" {
+		if !slices.Contains(FilingStatuses, ff) {
+			return q, core.Errorf(core.Invalid, "未知的备案状态：%s", r.FilingFilter)
+		}
+		if len(q.Filings) == 0 || slices.Contains(q.Filings, ff) {
+			q.Filings = []FilingStatus{ff}
+		} else {
+			q.IDs = []string{"\x00none"} // the view and the filter exclude each other
 		}
 	}
 	q.Name, q.FactoryNo, q.Tag = strings.TrimSpace(r.Name), strings.TrimSpace(r.FactoryNo), strings.TrimSpace(r.Tag)
@@ -184,3 +196,9 @@ func (s *Service) Activity(ctx context.Context, p core.Principal, n int) ([]*Ins
 	}
 	return s.Repo.Activity(ctx, p.ApplicantID, n)
 }
+
+// View returns the count of view v (for templates, which key by string).
+func (c Counts) View(v string) int { return c.Views[View(v)] }
+
+// Filing returns the count of active instruments in filing status s.
+func (c Counts) Filing(s string) int { return c.Filings[FilingStatus(s)] }

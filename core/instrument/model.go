@@ -252,6 +252,14 @@ func (in *Instrument) CurrentResult() Result {
 	return ""
 }
 
+// TraceStatus is the 溯源状态 shown for an instrument.
+func (in *Instrument) TraceStatus() string {
+	if r := in.CurrentResult(); r != "" {
+		return r.Name()
+	}
+	return "未检定"
+}
+
 // Change is one field changed, for the history tab.
 type Change struct {
 	Field string

@@ -461,40 +461,25 @@ func (s *Service) AddFiles(ctx context.Context, p core.Principal, id string, g G
 	if in.Life == Scrapped {
 		return nil, core.Errorf(core.Invalid, "已报废的仪器只能查看，不能修改")
 	}
-	f := &core.Fields{}
-	var total int64
+	if len(uploads) == 0 {
+		return nil, core.Errorf(core.Invalid, "请选择要上传的文件")
+	}
+	var existing int64
 	for _, r := range *list {
-		total += r.Size
+		existing += r.Size
+	}
+	if msg := CheckUploads(g, uploads, existing); msg != "" {
+		f := &core.Fields{}
+		f.Add(string(g), "%s", msg)
+		return nil, f.Err()
 	}
 	types := make([]string, len(uploads))
 	for i, u := range uploads {
-		if u.Empty() {
-			continue
-		}
-		if len(u.Data) == 0 {
-			f.Add(string(g), "文件“%s”是空文件", u.Name)
-			continue
-		}
-		ct, err := core.Sniff(u.Name, u.Data, AttachmentKinds...)
-		if err != nil {
-			f.Add(string(g), "%s", core.ErrorMessage(err))
-			continue
-		}
-		types[i] = ct
-		total += int64(len(u.Data))
-	}
-	if total > MaxGroupSize {
-		f.Add(string(g), "%s总文件大小不可超过10M", g.Name())
-	}
-	if err := f.Err(); err != nil {
-		return nil, err
+		types[i], _ = core.Sniff(u.Name, u.Data, AttachmentKinds...)
 	}
 	var added []FileRef
 	var names []string
 	for i, u := range uploads {
-		if u.Empty() {
-			continue
-		}
 		sum := sha256.Sum256(u.Data)
 		file := &core.File{ID: core.NewID(), Name: u.Name, ContentType: types[i], Size: int64(len(u.Data)),
 			SHA256: hex.EncodeToString(sum[:]), ApplicantID: in.ApplicantID, Purpose: string(g), CreatedAt: s.Clock.Now(), CreatedBy: p.UserID}
@@ -568,4 +553,26 @@ func (s *Service) OpenFile(ctx context.Context, p core.Principal, id, fileID str
 		}
 	}
 	return nil, nil, core.ErrNotFound("文件")
+}
+
+// Editable reports whether column key of in may be changed now, and why not.
+func Editable(in *Instrument, key string) (bool, string) { return editable(in, key) }
+
+// CheckUploads checks files for a group before anything is saved, given the
+// size already in the group; it returns the first problem or "".
+func CheckUploads(g Group, uploads []core.Upload, existing int64) string {
+	total := existing
+	for _, u := range uploads {
+		if len(u.Data) == 0 {
+			return "文件“" + u.Name + "”是空文件"
+		}
+		if _, err := core.Sniff(u.Name, u.Data, AttachmentKinds...); err != nil {
+			return core.ErrorMessage(err)
+		}
+		total += int64(len(u.Data))
+	}
+	if total > MaxGroupSize {
+		return g.Name() + "总文件大小不可超过10M"
+	}
+	return ""
 }
