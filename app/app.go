@@ -17,7 +17,10 @@ import (
 	"github.com/gdqjp/qj/console"
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/booking"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
+	"github.com/gdqjp/qj/core/notify"
 	"github.com/gdqjp/qj/core/refdata"
 	mpapi "github.com/gdqjp/qj/miniprogram-api"
 	"github.com/gdqjp/qj/store"
@@ -35,7 +38,13 @@ type App struct {
 	Sessions    *redisstore.Sessions
 	Accounts    *account.Service
 	Instruments *instrument.Service
+	Filing      *filing.Service
+	Bookings    *booking.Service
+	Relay       *notify.Relay
 	HTTP        *fiber.App
+
+	jobs     *console.Jobs
+	stopJobs context.CancelFunc
 }
 
 // Options are what tests may replace.
@@ -77,7 +86,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (_ *App
 		Sessions: a.Sessions, Clock: a.Clock, Log: log, BcryptCost: cfg.Security.BcryptCost,
 		MaxFailures: cfg.Security.MaxLoginFailures, LockDuration: cfg.Security.LockDuration,
 	}
+	jobCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.jobs, a.stopJobs = &console.Jobs{Ctx: jobCtx}, stop
 	a.Instruments = &instrument.Service{Repo: a.Store.Instruments(), Files: a.Store.Files(), Ref: a.Ref, Clock: a.Clock, Log: log}
+	a.Bookings = &booking.Service{Repo: a.Store.Bookings(), Instruments: a.Store.Instruments(), Ref: a.Ref, Clock: a.Clock, Log: log}
+	a.Relay = &notify.Relay{Repo: a.Store.Notifications(), Projectors: []notify.Projector{a.Bookings}, Clock: a.Clock, Log: log}
+	a.Relay.Init()
+	a.Bookings.Relay = a.Relay
+	a.Filing = &filing.Service{Instruments: a.Store.Instruments(), Repo: a.Store.Filing(), Ref: a.Ref, Clock: a.Clock, Log: log,
+		Relay: a.Relay, Owner: core.NewID(), Background: jobCtx}
 	if a.HTTP, err = a.router(); err != nil {
 		return nil, err
 	}
@@ -86,7 +103,36 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (_ *App
 			return nil, fmt.Errorf("load demo data: %w", err)
 		}
 	}
+	a.startWorkers(jobCtx)
 	return a, nil
+}
+
+// startWorkers runs the background work of a server: the outbox relay, and
+// the repair of batches and bookings a crashed process left half-done.
+func (a *App) startWorkers(ctx context.Context) {
+	a.jobs.WG.Add(2)
+	go func() {
+		defer a.jobs.WG.Done()
+		a.Relay.Loop(ctx, time.Second)
+	}()
+	go func() {
+		defer a.jobs.WG.Done()
+		t := time.NewTicker(20 * time.Second)
+		defer t.Stop()
+		for {
+			if _, err := a.Filing.ResumeStale(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("resume filing batches", "err", err)
+			}
+			if err := a.Bookings.Repair(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("repair bookings", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 func (a *App) router() (*fiber.App, error) {
@@ -114,9 +160,10 @@ func (a *App) router() (*fiber.App, error) {
 	})
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", a.readyz)
-	(&mpapi.API{Accounts: a.Accounts, Instruments: a.Instruments, Sessions: a.Sessions, Ref: a.Ref, Log: a.Log}).Mount(f)
-	con := &console.Console{Accounts: a.Accounts, Instruments: a.Instruments, Sessions: a.Sessions, Ref: a.Ref, Log: a.Log,
-		Redis: a.Redis, CookieSecure: a.Cfg.HTTP.CookieSecure}
+	(&mpapi.API{Accounts: a.Accounts, Instruments: a.Instruments, Filing: a.Filing, Bookings: a.Bookings, Sessions: a.Sessions,
+		Ref: a.Ref, Log: a.Log}).Mount(f)
+	con := &console.Console{Accounts: a.Accounts, Instruments: a.Instruments, Files: a.Store.Files(), Jobs: a.jobs,
+		Sessions: a.Sessions, Ref: a.Ref, Log: a.Log, Redis: a.Redis, CookieSecure: a.Cfg.HTTP.CookieSecure}
 	if err := con.Mount(f); err != nil {
 		return nil, err
 	}
@@ -147,11 +194,24 @@ func (a *App) readyz(c *fiber.Ctx) error {
 // Serve answers HTTP on ln until Shutdown.
 func (a *App) Serve(ln net.Listener) error { return a.HTTP.Listener(ln) }
 
-// Shutdown stops accepting requests and waits for the running ones.
-func (a *App) Shutdown(ctx context.Context) error { return a.HTTP.ShutdownWithContext(ctx) }
+// Shutdown stops accepting requests, waits for the running ones, then lets
+// background imports stop at their next row (each row is saved whole).
+func (a *App) Shutdown(ctx context.Context) error {
+	err := a.HTTP.ShutdownWithContext(ctx)
+	a.stopBackground()
+	return err
+}
+
+func (a *App) stopBackground() {
+	if a.stopJobs != nil {
+		a.stopJobs()
+		a.jobs.WG.Wait()
+	}
+}
 
 // Close releases the stores.
 func (a *App) Close() error {
+	a.stopBackground()
 	var errs []error
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"sort"
@@ -11,7 +12,10 @@ import (
 	"github.com/gdqjp/qj/app/apptest"
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/booking"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
+	"github.com/xuri/excelize/v2"
 )
 
 // fixture is the data of the victim, applicant A, that the matrix addresses.
@@ -21,6 +25,9 @@ type fixture struct {
 	staffID      string // a Guangzhou staff user
 	instrumentID string // an instrument of A
 	fileID       string // an attachment of that instrument
+	bookingID    string // a booking of A
+	batchID      string // a filing batch of A
+	jobID        string // an import job of A
 }
 
 // scoped lists every route that addresses a record by a path parameter, with
@@ -47,8 +54,17 @@ var scoped = map[string]func(f fixture) string{
 	"POST /instruments/:id/files/:group/:file/delete": func(f fixture) string {
 		return "/instruments/" + f.instrumentID + "/files/attachments/" + f.fileID + "/delete"
 	},
+	"GET /api/mp/v1/bookings/:id":                  func(f fixture) string { return "/api/mp/v1/bookings/" + f.bookingID },
+	"POST /api/mp/v1/bookings/:id/cancel":          func(f fixture) string { return "/api/mp/v1/bookings/" + f.bookingID + "/cancel" },
+	"GET /api/mp/v1/filings/batches/:id":           func(f fixture) string { return "/api/mp/v1/filings/batches/" + f.batchID },
+	"GET /instruments/import/jobs/:id":             func(f fixture) string { return "/instruments/import/jobs/" + f.jobID },
+	"GET /instruments/import/jobs/:id/status":      func(f fixture) string { return "/instruments/import/jobs/" + f.jobID + "/status" },
+	"GET /instruments/import/jobs/:id/report.xlsx": func(f fixture) string { return "/instruments/import/jobs/" + f.jobID + "/report.xlsx" },
 	// Addressed by the session, never by another applicant's id.
-	"GET /registration/files/:which": nil,
+	"GET /instruments/import/:kind":         nil,
+	"POST /instruments/import/:kind":        nil,
+	"GET /instruments/templates/:kind.xlsx": nil,
+	"GET /registration/files/:which":        nil,
 }
 
 func routesWithParams(a *app.App) []string {
@@ -92,6 +108,8 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 	}
 	f := fixture{applicantID: victim.ApplicantID, subUserID: sub.ID, staffID: staff.ID, instrumentID: created.Instrument.ID,
 		fileID: withFile.Attachments[0].ID}
+	f.batchID, f.bookingID = victimBooking(t, e, owner, ownerP)
+	f.jobID = victimImport(t, e)
 
 	// Foreign principals: an approved applicant of the same city, its
 	// sub-user, and staff of another city's institution.
@@ -144,7 +162,9 @@ func TestDataScopeMatrix_ForeignPrincipalGetsNotFound(t *testing.T) {
 	s, _ := e.App.Store.Accounts().GetUser(ctx, f.subUserID)
 	st, _ := e.App.Store.Accounts().GetUser(ctx, f.staffID)
 	in, _ := e.App.Store.Instruments().Get(ctx, f.instrumentID)
-	if a.Status != account.StatusApproved || s.Disabled || st.Disabled || in.Remarks != "" || in.Version != 2 || len(in.Attachments) != 1 {
+	bk, _ := e.App.Store.Bookings().Get(ctx, f.bookingID)
+	if a.Status != account.StatusApproved || s.Disabled || st.Disabled || in.Remarks != "" || in.Version != 2 || len(in.Attachments) != 1 ||
+		bk.Status != booking.Pending {
 		t.Fatalf("a foreign request changed data: %v %v %v %+v", a.Status, s.Disabled, st.Disabled, in)
 	}
 	var list struct{ Total int }
@@ -160,4 +180,50 @@ func mustUser(t *testing.T, e *apptest.Env, login string) *account.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// victimBooking files, approves and books a V-category instrument of the
+// victim; it returns the filing batch and the booking.
+func victimBooking(t *testing.T, e *apptest.Env, token string, owner core.Principal) (string, string) {
+	ctx := context.Background()
+	var d struct{ Instrument struct{ ID string } }
+	e.API("POST", "/api/mp/v1/instruments", token, map[string]any{"name": "轨道衡", "model": "GCS-100", "factoryNo": "T-1", "usage": 3,
+		"method": 1, "region": "440106", "category": "012001"}).JSON(t, &d)
+	var b struct{ BatchID string }
+	e.API("POST", "/api/mp/v1/filings", token, map[string]any{"ids": []string{d.Instrument.ID}, "institutionId": "inst-440100", "statement": true}).JSON(t, &b)
+	if _, err := e.App.Filing.Start(ctx, e.StaffOf("440106"), filing.Approve, []string{d.Instrument.ID}, filing.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	days, _ := e.App.Bookings.Days(ctx, "inst-440100", "", 14)
+	var day core.Date
+	for _, dd := range days {
+		if dd.Open && day == "" {
+			day = dd.Date
+		}
+	}
+	bk, err := e.App.Bookings.Create(ctx, owner, booking.CreateRequest{IDs: []string{d.Instrument.ID}, Date: day, SlotID: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.BatchID, bk.ID
+}
+
+// victimImport uploads a file with a bad row as the victim: its job has an
+// error report.
+func victimImport(t *testing.T, e *apptest.Env) string {
+	f := excelize.NewFile()
+	sheet := f.GetSheetName(0)
+	_ = f.SetSheetRow(sheet, "A1", &[]string{"器具名称", "型号规格", "出厂编号", "器具用途", "检定方式", "所属地", "种别"})
+	_ = f.SetSheetRow(sheet, "A2", &[]string{"电子秤", "A", "X-1", "9", "1", "440106", "061001"})
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	b := e.Browser()
+	b.Login(app.DemoApplicant, app.DemoPassword)
+	r := b.PostMultipart("/instruments/import", nil, map[string]core.Upload{"file": {Name: "a.xlsx", Data: buf.Bytes()}})
+	if r.Status != 302 || !strings.HasPrefix(r.Location, "/instruments/import/jobs/") {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	return strings.TrimPrefix(r.Location, "/instruments/import/jobs/")
 }

@@ -34,6 +34,10 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// excelUploadLimit is the largest Excel upload (the importer refuses more
+// than 20M with its own message; this stops bodies far beyond that).
+const excelUploadLimit = 21 << 20
+
 // SessionCookie is the name of the console's session cookie.
 const SessionCookie = "qj_session"
 
@@ -41,6 +45,8 @@ const SessionCookie = "qj_session"
 type Console struct {
 	Accounts     *account.Service
 	Instruments  *instrument.Service
+	Files        core.FileRepo
+	Jobs         *Jobs
 	Sessions     *redisstore.Sessions
 	Ref          *refdata.Data
 	Log          *slog.Logger
@@ -59,7 +65,16 @@ func (h *Console) Mount(app *fiber.App) error {
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(sub), MaxAge: 3600}))
 
 	r := app.Group("", h.errors, h.session, csrf.New(csrf.Config{
-		KeyLookup:      "form:_csrf",
+		// Forms send the token as a field, the row importer's fetch as a header.
+		Extractor: func(c *fiber.Ctx) (string, error) {
+			if t := c.Get("X-CSRF-Token"); t != "" {
+				return t, nil
+			}
+			if t := c.FormValue("_csrf"); t != "" {
+				return t, nil
+			}
+			return "", csrf.ErrMissingForm
+		},
 		CookieName:     "qj_csrf",
 		CookieHTTPOnly: true,
 		CookieSecure:   h.CookieSecure,
@@ -102,6 +117,18 @@ func (h *Console) Mount(app *fiber.App) error {
 	in.Get("/instruments", h.instrumentList)
 	in.Get("/filings", h.filingList)
 	in.Get("/instruments/new", h.newInstrumentPage)
+	in.Get("/instruments/template.xlsx", h.importTemplate)
+	in.Get("/instruments/templates/:kind.xlsx", h.importTemplate)
+	in.Get("/instruments/export.xlsx", h.exportInstruments)
+	in.Get("/instruments/import", h.importPage)
+	in.Post("/instruments/import", web.LimitBody(excelUploadLimit), h.startImport)
+	in.Get("/instruments/import/rows", h.rowImportPage)
+	in.Post("/instruments/import/row", web.LimitBody(64<<10), h.importRow)
+	in.Get("/instruments/import/jobs/:id", h.jobPage)
+	in.Get("/instruments/import/jobs/:id/status", h.jobStatus)
+	in.Get("/instruments/import/jobs/:id/report.xlsx", h.jobReport)
+	in.Get("/instruments/import/:kind", h.importPage)
+	in.Post("/instruments/import/:kind", web.LimitBody(excelUploadLimit), h.startImport)
 	in.Post("/instruments", web.LimitBody(2*instrument.MaxGroupSize+(1<<20)), h.createInstrument)
 	in.Post("/instruments/batch", h.batchInstruments)
 	in.Post("/instruments/clear", h.clearInstruments)

@@ -15,6 +15,9 @@ type Date string
 // DateOf returns the date of t in China.
 func DateOf(t time.Time) Date { return Date(t.In(China).Format("2006-01-02")) }
 
+// String returns the date as YYYY-MM-DD.
+func (d Date) String() string { return string(d) }
+
 // Today returns the current date in China on clock c.
 func Today(c Clock) Date { return DateOf(c.Now()) }
 

@@ -34,7 +34,9 @@ type Limits struct {
 	UnzipXMLSize int64
 }
 
-// DefaultLimits are the limits of the import page.
+// DefaultLimits are the limits of the import page. UnzipSize leaves room
+// for our own export of 100,000 instruments (excelize writes inline
+// strings: about 140 MB of sheet XML for the 30 columns) and no more.
 var DefaultLimits = Limits{
 	MaxBytes:     20 << 20,
 	MaxRows:      100000,
@@ -78,6 +80,7 @@ const (
 	msgEncrypted  = "文件已设置密码，请取消密码保护后再上传"
 	msgTooBig     = "文件解压后过大，请删除多余的内容（图片、空行、其他工作表）或分批导入"
 	msgNoHeader   = "未找到表头，请使用导入模板"
+	msgLongCell   = "文件中有超长的单元格内容（Excel 单元格最多 32767 个字符），无法读取该文件"
 )
 
 func invalid(format string, args ...any) error { return core.Errorf(core.Invalid, format, args...) }
@@ -91,19 +94,23 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 // concurrent use.
 type Workbook struct {
 	f        *excelize.File
+	zip      *zip.Reader
 	sheet    string
 	limits   Limits
 	date1904 bool
 
-	header    []string // the header row as uploaded
-	headerRow int      // its sheet row number
-	keys      []string // the field each header column maps to, "" if unknown
-	count     int      // data rows, -1 until counted
+	header     []string       // the header row as uploaded
+	headerRow  int            // its sheet row number
+	exampleRow int            // the template's untouched example row, 0 if none
+	keys       []string       // the field each header column maps to, "" if unknown
+	index      map[string]int // field → its first column
+	count      int            // data rows, -1 until counted
 }
 
 // Open checks an uploaded workbook against limits and returns a reader over
 // its instrument sheet ("仪器信息", the bulk update sheets, else the first
 // visible one). Every refusal is a core.Invalid error worded for the user.
+// data must stay unchanged until Close: the workbook reads from it.
 func Open(data []byte, limits Limits) (*Workbook, error) {
 	l := limits.withDefaults()
 	if int64(len(data)) > l.MaxBytes {
@@ -115,7 +122,8 @@ func Open(data []byte, limits Limits) (*Workbook, error) {
 	if bytes.HasPrefix(data, oleMagic) {
 		return nil, compoundFileError(data)
 	}
-	if err := checkZip(data, l); err != nil {
+	zr, err := checkZip(data, l)
+	if err != nil {
 		return nil, err
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
@@ -129,7 +137,7 @@ func Open(data []byte, limits Limits) (*Workbook, error) {
 		}
 		return nil, unreadable(err)
 	}
-	wb := &Workbook{f: f, limits: l, count: -1}
+	wb := &Workbook{f: f, zip: zr, limits: l, count: -1}
 	if wb.sheet = pickSheet(f); wb.sheet == "" {
 		_ = f.Close()
 		return nil, unreadable(errors.New("no worksheet"))
@@ -173,20 +181,20 @@ func compoundFileError(data []byte) (err error) {
 // checkZip refuses archives that would cost more than the limits before
 // excelize unpacks anything, and inflates every part once to catch lying
 // size headers and corruption, which excelize would silently truncate.
-func checkZip(data []byte, l Limits) error {
+func checkZip(data []byte, l Limits) (*zip.Reader, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return unreadable(err)
+		return nil, unreadable(err)
 	}
 	if len(zr.File) > maxEntries {
-		return invalid(msgTooBig)
+		return nil, invalid(msgTooBig)
 	}
 	var total uint64
 	for _, zf := range zr.File {
 		size := zf.UncompressedSize64
 		total += size
 		if total > uint64(l.UnzipSize) || (!streamedPart(zf.Name) && size > uint64(l.UnzipXMLSize)) {
-			return invalid(msgTooBig)
+			return nil, invalid(msgTooBig)
 		}
 	}
 	for _, zf := range zr.File {
@@ -195,17 +203,58 @@ func checkZip(data []byte, l Limits) error {
 		}
 		rc, err := zf.Open()
 		if err != nil {
-			return unreadable(err)
+			return nil, unreadable(err)
 		}
 		// archive/zip fails the read past the declared size and checks the
 		// CRC at the end, so this pass is bounded by the sizes checked above.
-		n, err := io.Copy(io.Discard, rc)
+		var sink io.Writer = io.Discard
+		guard := &runGuard{}
+		if streamedPart(zf.Name) {
+			sink = guard
+		}
+		n, err := io.Copy(sink, rc)
 		_ = rc.Close()
+		if guard.tooLong {
+			return nil, invalid(msgLongCell)
+		}
 		if err != nil || uint64(n) != zf.UncompressedSize64 {
-			return unreadable(err)
+			return nil, unreadable(err)
 		}
 	}
-	return nil
+	return zr, nil
+}
+
+// maxTextRun bounds the bytes between two '<' of a sheet: an Excel cell
+// holds at most 32767 characters (under 200 KB even as escaped UTF-8), and
+// excelize decodes each cell, attributes included, whole into memory.
+const maxTextRun = 1 << 20
+
+// runGuard is a sink that notes a run longer than maxTextRun.
+type runGuard struct {
+	run     int
+	tooLong bool
+}
+
+var errTooLong = errors.New("excelio: text run too long")
+
+func (g *runGuard) Write(p []byte) (int, error) {
+	n := len(p)
+	for {
+		i := bytes.IndexByte(p, '<')
+		if i < 0 {
+			g.run += len(p)
+			break
+		}
+		if g.run+i > maxTextRun {
+			g.tooLong = true
+		}
+		g.run, p = 0, p[i+1:]
+	}
+	if g.tooLong || g.run > maxTextRun {
+		g.tooLong = true
+		return n, errTooLong
+	}
+	return n, nil
 }
 
 // streamedPart reports the parts excelize moves to a temporary file when
@@ -244,19 +293,35 @@ func (wb *Workbook) Close() error { return wb.f.Close() }
 // Header returns the header row as uploaded.
 func (wb *Workbook) Header() []string { return append([]string(nil), wb.header...) }
 
-// Count returns the number of data rows (non-empty rows after the header),
-// or the refusal when there are more than the limit allows. It streams the
-// sheet once; the result is kept.
+// Count returns the number of data rows (non-empty rows after the header,
+// without the template's example row), or the refusal when there are more
+// than the limit allows. It scans the sheet once without decoding cells;
+// the result is kept.
 func (wb *Workbook) Count() (int, error) {
 	if wb.count >= 0 {
 		return wb.count, nil
 	}
-	n := 0
-	if err := wb.scan(func(int, []string) error { n++; return nil }); err != nil {
-		return 0, err
+	n, err := wb.fastCount()
+	if err != nil {
+		// A workbook laid out in a way the byte scan does not follow:
+		// count by walking the rows.
+		n, err = wb.exactCount()
+		if err != nil {
+			return 0, err
+		}
+	}
+	if n > wb.limits.MaxRows {
+		return 0, tooManyRows(wb.limits)
 	}
 	wb.count = n
 	return n, nil
+}
+
+// exactCount counts by walking the rows as Instruments does.
+func (wb *Workbook) exactCount() (int, error) {
+	n := 0
+	err := wb.scan(func(int, []string) error { n++; return nil })
+	return n, err
 }
 
 // counted makes sure the row limit is checked before any row is handed to
@@ -301,11 +366,18 @@ func (wb *Workbook) rows(fn func(number int, cells []string) (stop bool, err err
 	return nil
 }
 
-// findHeader takes the first row that names at least two known columns.
+// findHeader takes the first row that names at least two known columns,
+// and notes whether the first row after it is the template's example.
 func (wb *Workbook) findHeader() error {
 	seen := 0
 	found := false
 	err := wb.rows(func(number int, cells []string) (bool, error) {
+		if found {
+			if wb.isExample(wb.align(cells)) {
+				wb.exampleRow = number
+			}
+			return true, nil
+		}
 		keys := make([]string, len(cells))
 		known := 0
 		for i, c := range cells {
@@ -315,7 +387,13 @@ func (wb *Workbook) findHeader() error {
 		}
 		if known >= 2 {
 			wb.header, wb.headerRow, wb.keys, found = cells, number, keys, true
-			return true, nil
+			wb.index = map[string]int{}
+			for i, k := range keys {
+				if _, dup := wb.index[k]; k != "" && !dup {
+					wb.index[k] = i
+				}
+			}
+			return false, nil
 		}
 		seen++
 		return seen >= headerSearch, nil
@@ -339,11 +417,11 @@ func (wb *Workbook) scan(fn func(number int, cells []string) error) error {
 			return false, nil
 		}
 		cells := wb.align(raw)
-		if isEmpty(cells) || wb.isExample(cells) {
+		if isEmpty(cells) || number == wb.exampleRow {
 			return false, nil
 		}
 		if data++; data > wb.limits.MaxRows {
-			return true, invalid("最多导入 %d 行，请分批导入", wb.limits.MaxRows)
+			return true, tooManyRows(wb.limits)
 		}
 		return false, fn(number, cells)
 	})
@@ -363,10 +441,8 @@ func (wb *Workbook) align(raw []string) []string {
 
 // col returns the index of the column holding field key, or -1.
 func (wb *Workbook) col(key string) int {
-	for i, k := range wb.keys {
-		if k == key {
-			return i
-		}
+	if i, ok := wb.index[key]; ok {
+		return i
 	}
 	return -1
 }
@@ -378,6 +454,8 @@ func (wb *Workbook) cell(cells []string, key string) string {
 	}
 	return ""
 }
+
+func tooManyRows(l Limits) error { return invalid("最多导入 %d 行，请分批导入", l.MaxRows) }
 
 func isEmpty(cells []string) bool {
 	for _, c := range cells {

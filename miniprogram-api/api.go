@@ -12,6 +12,8 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/booking"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	"github.com/gdqjp/qj/store/redisstore"
@@ -25,6 +27,8 @@ const Prefix = "/api/mp/v1"
 type API struct {
 	Accounts    *account.Service
 	Instruments *instrument.Service
+	Filing      *filing.Service
+	Bookings    *booking.Service
 	Sessions    *redisstore.Sessions
 	Ref         *refdata.Data
 	Log         *slog.Logger
@@ -42,6 +46,19 @@ func (a *API) Mount(app *fiber.App) {
 	g.Get("/instruments/:id", a.auth, a.getInstrument)
 	g.Put("/instruments/:id", a.auth, a.updateInstrument)
 	g.Post("/instruments/:id/copy", a.auth, a.copyInstrument)
+	g.Post("/filings/options", a.auth, a.filingOptions)
+	g.Post("/filings", a.auth, a.submitFiling)
+	g.Post("/filings/withdraw", a.auth, a.withdrawFiling)
+	g.Get("/filings/batches/:id", a.auth, a.filingBatch)
+	g.Get("/booking/pending", a.auth, a.pendingList)
+	g.Post("/booking/pending", a.auth, a.addPending)
+	g.Post("/booking/pending/remove", a.auth, a.removePending)
+	g.Get("/booking/slots", a.auth, a.slots)
+	g.Post("/bookings", a.auth, a.createBooking)
+	g.Get("/bookings", a.auth, a.listBookings)
+	g.Get("/bookings/:id", a.auth, a.getBooking)
+	g.Post("/bookings/:id/cancel", a.auth, a.cancelBooking)
+	g.Get("/certificates", a.auth, a.certificates)
 	g.Use(func(c *fiber.Ctx) error { return core.Errorf(core.NotFound, "接口不存在") })
 }
 

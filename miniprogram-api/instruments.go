@@ -198,8 +198,9 @@ type ChangeJSON struct {
 }
 
 type detailResponse struct {
-	Instrument InstrumentJSON `json:"instrument"`
-	History    []HistoryJSON  `json:"history"`
+	Instrument   InstrumentJSON    `json:"instrument"`
+	History      []HistoryJSON     `json:"history"`
+	Certificates []CertificateJSON `json:"certificates"`
 }
 
 func (a *API) detail(c *fiber.Ctx, in *instrument.Instrument, status int) error {
@@ -207,7 +208,14 @@ func (a *API) detail(c *fiber.Ctx, in *instrument.Instrument, status int) error 
 	if err != nil {
 		return err
 	}
-	out := detailResponse{Instrument: a.instrumentJSON(in), History: []HistoryJSON{}}
+	certs, err := a.Bookings.CertificatesOf(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	out := detailResponse{Instrument: a.instrumentJSON(in), History: []HistoryJSON{}, Certificates: []CertificateJSON{}}
+	for _, cert := range certs {
+		out.Certificates = append(out.Certificates, a.certJSON(cert))
+	}
 	for _, h := range hist {
 		hj := HistoryJSON{At: h.At, User: h.UserName, Action: h.Action, Detail: h.Detail, Changes: []ChangeJSON{}}
 		for _, ch := range h.Changes {

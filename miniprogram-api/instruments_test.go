@@ -13,9 +13,9 @@ import (
 type detail struct {
 	Instrument struct {
 		ID, Name, Model, FactoryNo, UsageName, RegionName, CategoryName, ItemName, FilingStatus, Life, Remarks string
-		Version                                                                                             int
-		Tags                                                                                                []string
-		Nozzles                                                                                             []struct{ No, Fuel string }
+		Version                                                                                                int
+		Tags                                                                                                   []string
+		Nozzles                                                                                                []struct{ No, Fuel string }
 	}
 	History []struct {
 		Action  string

@@ -9,7 +9,10 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/booking"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
+	"github.com/gdqjp/qj/core/notify"
 	"github.com/gdqjp/qj/store/mongo"
 	"github.com/gdqjp/qj/store/sqlite"
 )
@@ -19,6 +22,9 @@ type Store interface {
 	Accounts() account.Repo
 	Files() core.FileRepo
 	Instruments() instrument.Repo
+	Notifications() notify.Repo
+	Filing() filing.Repo
+	Bookings() booking.Repo
 	Ping(ctx context.Context) error
 	Close() error
 	Kind() string

@@ -17,22 +17,22 @@ const StoppedMenu = "stopped"
 // ListRequest is a list as a user asks for it: a view (仪器管理 menus) or a
 // filing menu (备案管理), filters, sort and page.
 type ListRequest struct {
-	View      View
-	Filing    string // a FilingStatus, or StoppedMenu
+	View   View
+	Filing string // a FilingStatus, or StoppedMenu
 	// FilingFilter narrows a view to one filing status.
 	FilingFilter string
-	Name      string
-	FactoryNo string
-	Category  string
-	Region    string
-	Usage     int
-	Method    int
-	Tag       string
-	Text      string
-	Sort      string
-	Desc      bool
-	Page      int
-	Size      int
+	Name         string
+	FactoryNo    string
+	Category     string
+	Region       string
+	Usage        int
+	Method       int
+	Tag          string
+	Text         string
+	Sort         string
+	Desc         bool
+	Page         int
+	Size         int
 }
 
 // ApplyView adds the conditions of view v on date today to q. The date
@@ -202,3 +202,38 @@ func (c Counts) View(v string) int { return c.Views[View(v)] }
 
 // Filing returns the count of active instruments in filing status s.
 func (c Counts) Filing(s string) int { return c.Filings[FilingStatus(s)] }
+
+// Matches evaluates the list conditions of q that views use (lifecycle,
+// filing, result, dates) on one instrument in memory, so a single
+// instrument is judged by exactly the rule the lists use.
+func (q *Query) Matches(in *Instrument) bool {
+	if len(q.Lives) > 0 && !slices.Contains(q.Lives, in.Life) {
+		return false
+	}
+	if len(q.Filings) > 0 && !slices.Contains(q.Filings, in.Filing.Status) {
+		return false
+	}
+	if len(q.Results) > 0 && !slices.Contains(q.Results, in.CurrentResult()) {
+		return false
+	}
+	if d := q.ByDate; d != nil {
+		if vu := in.ValidUntil; vu != "" {
+			return inRange(vu, d.ValidUntil)
+		}
+		return !in.Verified && inRange(in.Filing.ApprovedDay, d.Approved)
+	}
+	return true
+}
+
+func inRange(v core.Date, r DateRange) bool {
+	return (r.From == "" || v >= r.From) && (r.To == "" || v <= r.To)
+}
+
+// InView reports whether in is in view v on date today.
+func InView(in *Instrument, v View, today core.Date) bool {
+	var q Query
+	if err := ApplyView(&q, v, today); err != nil {
+		return false
+	}
+	return q.Matches(in)
+}

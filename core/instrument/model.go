@@ -189,6 +189,11 @@ type Filing struct {
 	TransferAuthorized bool // 授权转送省院
 	ReturnKind         string
 	ReturnReason       string
+	// ReturnedBy is the booking whose front desk returned it (退单).
+	ReturnedBy string
+	// BatchID is the batch that made the latest filing change; a batch
+	// resumed after a crash recognises its own work by it.
+	BatchID string
 	ApprovedAt         time.Time
 	ApprovedDay        core.Date // date of the latest approval, for the list views
 	RevokeReason       string
@@ -279,25 +284,11 @@ type HistoryEntry struct {
 	Changes  []Change
 }
 
-// Event is a domain event written atomically with a state change into the
-// instrument's outbox, relayed later into notifications.
-type Event struct {
-	ID            string
-	Type          string
-	ApplicantID   string
-	InstitutionID string
-	InstrumentID  string
-	BookingID     string
-	At            time.Time
-	Actor         string
-	Data          map[string]string
-}
-
 // Write is one atomic change of an instrument: the new state, its history
 // entry and its events.
 type Write struct {
 	History *HistoryEntry
-	Events  []Event
+	Events  []core.Event
 }
 
 // View is one of the six list views of manual 三.1.

@@ -112,7 +112,7 @@ func (r accounts) UpdateApplicant(ctx context.Context, a *account.Applicant) err
 	} else if n > 0 {
 		return core.Errorf(core.Conflict, "该统一社会信用代码已注册")
 	}
-	res, err := r.users().UpdateOne(ctx,
+	res, err := r.db.update(ctx, "users", a.ID,
 		bson.D{{Key: "_id", Value: a.ID}, {Key: "hasApp", Value: true}, {Key: "appVersion", Value: a.Version}},
 		bson.D{{Key: "$set", Value: appFields(&next)}})
 	if isDup(err) {
@@ -208,7 +208,7 @@ func (r accounts) UpdateUser(ctx context.Context, u *account.User) error {
 	} else if n > 0 {
 		return core.Errorf(core.Conflict, "账号“%s”已存在", u.Login)
 	}
-	res, err := r.users().UpdateOne(ctx,
+	res, err := r.db.update(ctx, "users", u.ID,
 		bson.D{{Key: "_id", Value: u.ID}, {Key: "version", Value: u.Version}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "loginKey", Value: next.LoginKey},

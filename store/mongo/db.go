@@ -93,7 +93,8 @@ var indexes = []index{
 }
 
 func (db *DB) ensureIndexes(ctx context.Context) error {
-	for _, ix := range append(append([]index(nil), indexes...), instrumentIndexes()...) {
+	all := append(append(append([]index(nil), indexes...), instrumentIndexes()...), workflowIndexes()...)
+	for _, ix := range all {
 		opts := options.Index()
 		if ix.unique {
 			opts.SetUnique(true)

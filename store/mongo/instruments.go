@@ -47,7 +47,11 @@ type instrumentDoc struct {
 	Version       int                       `bson:"version"`
 	Inst          instrument.Instrument     `bson:"inst"`
 	History       []instrument.HistoryEntry `bson:"history,omitempty"`
-	Outbox        []instrument.Event        `bson:"outbox,omitempty"`
+	// Outbox holds unrelayed events keyed by id (FerretDB cannot $pull by
+	// a condition, but $unset of outbox.<id> works on both servers), and
+	// OutboxAt the time of the oldest one (noOutbox when empty).
+	Outbox   map[string]core.Event `bson:"outbox"`
+	OutboxAt int64                 `bson:"outboxAt"`
 }
 
 type instruments struct{ db *DB }
@@ -71,7 +75,7 @@ func newInstrumentDoc(in *instrument.Instrument) instrumentDoc {
 			in.InstallLocation, in.Code, in.Remarks, strings.Join(in.Tags, " ")}, " ")),
 		Code: in.Code, ApprovedDay: string(in.Filing.ApprovedDay), ValidUntil: string(in.ValidUntil),
 		Verified: in.Verified, Result: string(in.CurrentResult()), CreatedAt: ms(in.CreatedAt), UpdatedAt: ms(in.UpdatedAt),
-		Version: in.Version, Inst: *in,
+		Version: in.Version, Inst: *in, Outbox: map[string]core.Event{}, OutboxAt: noOutbox,
 	}
 }
 
@@ -92,6 +96,7 @@ func setFields(d instrumentDoc) bson.D {
 
 func instrumentIndexes() []index {
 	return []index{
+		{"instruments", bson.D{{Key: "outboxAt", Value: 1}}, false},
 		{"instruments", bson.D{{Key: "applicantId", Value: 1}, {Key: "identityKey", Value: 1}}, true},
 		{"instruments", bson.D{{Key: "codeKey", Value: 1}}, true},
 		{"instruments", bson.D{{Key: "applicantId", Value: 1}, {Key: "life", Value: 1}, {Key: "filing", Value: 1}, {Key: "approvedDay", Value: 1}}, false},
@@ -127,7 +132,11 @@ func (r instruments) Create(ctx context.Context, in *instrument.Instrument, w in
 	if w.History != nil {
 		d.History = []instrument.HistoryEntry{*w.History}
 	}
-	d.Outbox = w.Events
+	for _, ev := range w.Events {
+		ev.Source = "instruments/" + in.ID
+		d.Outbox[ev.ID] = ev
+		d.OutboxAt = min(d.OutboxAt, ms(ev.At))
+	}
 	if _, err := r.coll().InsertOne(ctx, d); err != nil {
 		if isDup(err) {
 			if derr := r.duplicate(ctx, in); derr != nil {
@@ -165,18 +174,14 @@ func (r instruments) Update(ctx context.Context, in *instrument.Instrument, w in
 	if err := r.duplicate(ctx, &next); err != nil {
 		return err
 	}
-	update := bson.D{{Key: "$set", Value: setFields(newInstrumentDoc(&next))}}
-	push := bson.D{}
+	set := setFields(newInstrumentDoc(&next))
+	update := bson.D{}
 	if w.History != nil {
-		push = append(push, bson.E{Key: "history", Value: *w.History})
+		update = append(update, bson.E{Key: "$push", Value: bson.D{{Key: "history", Value: *w.History}}})
 	}
-	if len(w.Events) > 0 {
-		push = append(push, bson.E{Key: "outbox", Value: bson.D{{Key: "$each", Value: w.Events}}})
-	}
-	if len(push) > 0 {
-		update = append(update, bson.E{Key: "$push", Value: push})
-	}
-	res, err := r.coll().UpdateOne(ctx, bson.D{{Key: "_id", Value: in.ID}, {Key: "version", Value: in.Version}}, update)
+	update = append(update, outboxUpdate("instruments/"+in.ID, w.Events, &set)...)
+	update = append(update, bson.E{Key: "$set", Value: set})
+	res, err := r.db.update(ctx, "instruments", in.ID, bson.D{{Key: "_id", Value: in.ID}, {Key: "version", Value: in.Version}}, update)
 	if err != nil {
 		if isDup(err) {
 			return core.Errorf(core.Conflict, "已存在器具名称、型号规格、出厂编号、自编号都相同的仪器")
@@ -191,14 +196,16 @@ func (r instruments) Update(ctx context.Context, in *instrument.Instrument, w in
 }
 
 func (r instruments) Delete(ctx context.Context, in *instrument.Instrument) error {
-	res, err := r.coll().DeleteOne(ctx, bson.D{{Key: "_id", Value: in.ID}, {Key: "version", Value: in.Version}})
-	if err != nil {
-		return fmt.Errorf("delete instrument: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return core.Errorf(core.Conflict, "仪器“%s”已被其他人修改，请刷新后重试", in.Name)
-	}
-	return nil
+	return r.db.locked(ctx, "instruments", in.ID, func() error {
+		res, err := r.coll().DeleteOne(ctx, bson.D{{Key: "_id", Value: in.ID}, {Key: "version", Value: in.Version}})
+		if err != nil {
+			return fmt.Errorf("delete instrument: %w", err)
+		}
+		if res.DeletedCount == 0 {
+			return core.Errorf(core.Conflict, "仪器“%s”已被其他人修改，请刷新后重试", in.Name)
+		}
+		return nil
+	})
 }
 
 func strs[T ~string](vs []T) bson.A {

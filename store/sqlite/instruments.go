@@ -56,7 +56,13 @@ func writeExtras(ctx context.Context, tx *sql.Tx, id string, w instrument.Write)
 			return fmt.Errorf("insert history: %w", err)
 		}
 	}
-	for _, ev := range w.Events {
+	return writeEvents(ctx, tx, "instruments/"+id, w.Events)
+}
+
+// writeEvents puts events into the outbox in the transaction of the change.
+func writeEvents(ctx context.Context, tx *sql.Tx, source string, events []core.Event) error {
+	for _, ev := range events {
+		ev.Source = source
 		doc, err := json.Marshal(ev)
 		if err != nil {
 			return err

@@ -105,6 +105,83 @@ CREATE TABLE outbox (
 	doc TEXT NOT NULL
 );
 `,
+	// 3: notifications, filing batches, sequences, bookings, slots, calendars, pending lists, certificates
+	`
+CREATE INDEX outbox_by_at ON outbox (at, id);
+
+CREATE TABLE notifications (
+	id           TEXT PRIMARY KEY,
+	applicant_id TEXT NOT NULL,
+	batch_id     TEXT NOT NULL,
+	type         TEXT NOT NULL,
+	at           INTEGER NOT NULL,
+	relayed_at   INTEGER NOT NULL,
+	doc          TEXT NOT NULL
+);
+CREATE INDEX notifications_by_applicant ON notifications (applicant_id, at);
+CREATE INDEX notifications_by_batch ON notifications (batch_id);
+
+CREATE TABLE batches (
+	id         TEXT PRIMARY KEY,
+	status     TEXT NOT NULL,
+	lease_till INTEGER NOT NULL,
+	version    INTEGER NOT NULL,
+	doc        TEXT NOT NULL
+);
+CREATE INDEX batches_by_status ON batches (status, lease_till);
+
+CREATE TABLE sequences (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+
+CREATE TABLE bookings (
+	id             TEXT PRIMARY KEY,
+	number         TEXT NOT NULL UNIQUE,
+	applicant_id   TEXT NOT NULL,
+	institution_id TEXT NOT NULL,
+	status         TEXT NOT NULL,
+	date           TEXT NOT NULL,
+	released       INTEGER NOT NULL,
+	created_at     INTEGER NOT NULL,
+	updated_at     INTEGER NOT NULL,
+	version        INTEGER NOT NULL,
+	doc            TEXT NOT NULL
+);
+CREATE INDEX bookings_by_applicant ON bookings (applicant_id, status, created_at);
+CREATE INDEX bookings_by_institution ON bookings (institution_id, status, date);
+CREATE INDEX bookings_by_release ON bookings (released, status, updated_at);
+
+CREATE TABLE slot_usage (
+	key    TEXT PRIMARY KEY,
+	booked INTEGER NOT NULL
+);
+
+CREATE TABLE calendars (
+	institution_id TEXT PRIMARY KEY,
+	version        INTEGER NOT NULL,
+	doc            TEXT NOT NULL
+);
+
+CREATE TABLE pending_lists (
+	user_id TEXT PRIMARY KEY,
+	doc     TEXT NOT NULL
+);
+
+CREATE TABLE certificates (
+	id             TEXT PRIMARY KEY,
+	number         TEXT NOT NULL,
+	applicant_id   TEXT NOT NULL,
+	institution_id TEXT NOT NULL,
+	instrument_id  TEXT NOT NULL,
+	search         TEXT NOT NULL,
+	issued_at      INTEGER NOT NULL,
+	doc            TEXT NOT NULL
+);
+CREATE INDEX certificates_by_applicant ON certificates (applicant_id, issued_at);
+CREATE INDEX certificates_by_institution ON certificates (institution_id, issued_at);
+CREATE INDEX certificates_by_instrument ON certificates (instrument_id, issued_at);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

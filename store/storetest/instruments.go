@@ -95,8 +95,8 @@ func testInstrumentUpdate(t *testing.T, s Store) {
 	in.UpdatedAt = base.Add(time.Minute)
 	h := &instrument.HistoryEntry{ID: core.NewID(), At: base.Add(time.Minute), UserName: "李四", Action: "编辑仪器",
 		Changes: []instrument.Change{{Field: "remarks", Label: "备注", From: "", To: "已更换袖带"}}}
-	ev := instrument.Event{ID: core.NewID(), Type: "instrument.updated", ApplicantID: "app-1", InstrumentID: in.ID, At: base}
-	if err := s.Instruments().Update(ctx, in, instrument.Write{History: h, Events: []instrument.Event{ev}}); err != nil {
+	ev := core.Event{ID: core.NewID(), Type: "instrument.updated", ApplicantID: "app-1", InstrumentID: in.ID, At: base}
+	if err := s.Instruments().Update(ctx, in, instrument.Write{History: h, Events: []core.Event{ev}}); err != nil {
 		t.Fatal(err)
 	}
 	if in.Version != 2 {

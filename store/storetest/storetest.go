@@ -13,7 +13,10 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/booking"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
+	"github.com/gdqjp/qj/core/notify"
 )
 
 // Store is what the suite exercises.
@@ -21,6 +24,9 @@ type Store interface {
 	Accounts() account.Repo
 	Files() core.FileRepo
 	Instruments() instrument.Repo
+	Notifications() notify.Repo
+	Filing() filing.Repo
+	Bookings() booking.Repo
 	Ping(ctx context.Context) error
 }
 
@@ -45,6 +51,15 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Instruments_FiltersSortPaging", testInstrumentFilters},
 		{"Instruments_DateViewsAtTheirBoundaries", testInstrumentViews},
 		{"Instruments_InstitutionScopeAndActivity", testInstrumentScope},
+		{"Instruments_ConcurrentVersionedUpdatesAreNotLost", testConcurrentUpdates},
+		{"Outbox_RelayedExactlyOnceEvenWhenStoppedBetweenSteps", testRelayExactlyOnce},
+		{"Batches_VersionAndLeases", testBatches},
+		{"Sequences_UniqueUnderConcurrency", testSequences},
+		{"Bookings_RoundTripNumberListAndStale", testBookings},
+		{"Slots_CapacityNeverExceededUnderConcurrency", testSlotCapacity},
+		{"Calendars_Versioned", testCalendars},
+		{"PendingLists", testPendingLists},
+		{"Certificates_IdempotentAndFiltered", testCertificates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
