@@ -162,7 +162,8 @@ func (a *App) router() (*fiber.App, error) {
 	f.Get("/readyz", a.readyz)
 	(&mpapi.API{Accounts: a.Accounts, Instruments: a.Instruments, Filing: a.Filing, Bookings: a.Bookings, Sessions: a.Sessions,
 		Ref: a.Ref, Log: a.Log}).Mount(f)
-	con := &console.Console{Accounts: a.Accounts, Instruments: a.Instruments, Files: a.Store.Files(), Jobs: a.jobs,
+	con := &console.Console{Accounts: a.Accounts, Instruments: a.Instruments, Filing: a.Filing, Bookings: a.Bookings,
+		Files: a.Store.Files(), Jobs: a.jobs,
 		Sessions: a.Sessions, Ref: a.Ref, Log: a.Log, Redis: a.Redis, CookieSecure: a.Cfg.HTTP.CookieSecure}
 	if err := con.Mount(f); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +24,8 @@ import (
 
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/account"
+	"github.com/gdqjp/qj/core/booking"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	"github.com/gdqjp/qj/store/redisstore"
@@ -45,6 +49,8 @@ const SessionCookie = "qj_session"
 type Console struct {
 	Accounts     *account.Service
 	Instruments  *instrument.Service
+	Filing       *filing.Service
+	Bookings     *booking.Service
 	Files        core.FileRepo
 	Jobs         *Jobs
 	Sessions     *redisstore.Sessions
@@ -138,6 +144,30 @@ func (h *Console) Mount(app *fiber.App) error {
 	in.Post("/instruments/:id/files/:group", web.LimitBody(instrument.MaxGroupSize+(1<<20)), h.uploadFiles)
 	in.Post("/instruments/:id/files/:group/:file/delete", h.removeFile)
 	in.Get("/instruments/:id/files/:file", h.instrumentFile)
+
+	// Filing (manual 四): applicant submissions, institution reviews.
+	in.Get("/filings/submit", h.submitForm)
+	in.Post("/filings/submit", h.submitForm)
+	in.Post("/filings/submit/confirm", h.submitFiling)
+	in.Post("/filings/act", h.filingAct)
+	in.Get("/filings/batches/:id", h.filingBatchPage)
+	in.Get("/filings/batches/:id/status", h.filingBatchStatus)
+	in.Get("/review/filings", h.filingReviewList)
+
+	// Booking (manual 五, 六) and certificates (七).
+	in.Get("/booking/new", h.bookingPage)
+	in.Post("/booking/new", h.bookingPage)
+	in.Post("/booking/create", h.createBooking)
+	in.Get("/booking/pending", h.pendingPage)
+	in.Post("/booking/pending/add", h.addToPending)
+	in.Post("/booking/pending/remove", h.removeFromPending)
+	in.Get("/bookings", h.bookingsPage)
+	in.Get("/bookings/:id", h.bookingDetailPage)
+	in.Post("/bookings/:id/items/:instrument/settle", h.settle)
+	in.Post("/bookings/:id/:action", h.bookingAct)
+	in.Get("/institution/calendar", h.calendarPage)
+	in.Post("/institution/calendar", h.saveCalendar)
+	in.Get("/certificates", h.certificatesPage)
 
 	// Institutions, regulators, admins: registrations.
 	in.Get("/review/registrations", h.reviewList)
@@ -238,6 +268,34 @@ func (h *Console) parseTemplates() error {
 			return fmt.Sprintf("%d B", n)
 		},
 		"seq": func(n int) []int { return make([]int, n) },
+		"percent": func(a, b int) int {
+			if b == 0 {
+				return 100
+			}
+			return a * 100 / b
+		},
+		"weekdayNames": func() []string { return []string{"周一", "周二", "周三", "周四", "周五", "周六", "周日"} },
+		"hasInt":       func(list []int, v int) bool { return slices.Contains(list, v) },
+		"bookingClass": func(s booking.Status) string {
+			switch s {
+			case booking.Completed, booking.Confirmed:
+				return "tag-green"
+			case booking.Rejected, booking.Returned:
+				return "tag-red"
+			case booking.Pending:
+				return "tag-orange"
+			}
+			return "tag-gray"
+		},
+		"listPath": func(mode string) string {
+			return map[string]string{"view": "/instruments", "filing": "/filings", "review": "/review/filings"}[mode]
+		},
+		"applicantName": func(id string) string {
+			if a, err := h.Accounts.Repo.GetApplicant(context.Background(), id); err == nil {
+				return a.Name
+			}
+			return ""
+		},
 		"queryMap": func(q string) map[string]string {
 			vals, _ := url.ParseQuery(q)
 			m := map[string]string{}
@@ -437,6 +495,15 @@ var flashes = map[string]string{
 	"instrument-updated": "仪器已保存。",
 	"files-uploaded":     "文件已上传。",
 	"file-removed":       "文件已删除。",
+	"pending-added":      "已加入待处理列表。",
+	"pending-removed":    "已移出待处理列表。",
+	"booked":             "预约已提交，请等待技术机构确认。",
+	"booking-cancel":     "预约已取消。",
+	"booking-confirm":    "预约已确认。",
+	"booking-reject":     "已拒绝该预约。",
+	"booking-return":     "已退回该预约。",
+	"settled":            "检定结果已登记。",
+	"calendar-saved":     "预约日历已保存。",
 	"logged-out":         "您已安全退出。",
 }
 

@@ -79,10 +79,10 @@ func TestMenusByRole(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{app.DemoApplicant, []string{`data-key="subusers"`, `data-key="registration"`, `data-key="password"`}, []string{`data-key="review-pending"`, `data-key="admin-users"`}},
+		{app.DemoApplicant, []string{`data-key="subusers"`, `data-key="registration"`, `data-key="password"`}, []string{`data-key="review-registrations"`, `data-key="admin-users"`}},
 		{app.DemoSubUserPhone, []string{`data-key="registration"`, "（子用户）"}, []string{`data-key="subusers"`}},
-		{app.DemoStaff, []string{`data-key="review-pending"`, `data-key="review-all"`}, []string{`data-key="subusers"`, `data-key="admin-users"`}},
-		{app.DemoRegulator, []string{`data-key="review-all"`}, []string{`data-key="review-pending"`, `data-key="admin-users"`}},
+		{app.DemoStaff, []string{`data-key="review-registrations"`, `data-key="review-all"`}, []string{`data-key="subusers"`, `data-key="admin-users"`}},
+		{app.DemoRegulator, []string{`data-key="review-all"`}, []string{`data-key="review-registrations"`, `data-key="admin-users"`}},
 		{app.DemoAdmin, []string{`data-key="admin-users"`, `data-key="admin-refdata"`}, []string{`data-key="subusers"`}},
 	}
 	for _, tt := range tests {

@@ -9,36 +9,88 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gdqjp/qj/core"
+	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
 	"github.com/gdqjp/qj/web"
 )
 
-// menuDef is one instrument list menu: a view of 仪器管理 or a status of 备案管理.
+// button is an action a list menu offers on the selected instruments (or,
+// with NoSelection, on the current query).
+type button struct {
+	Label       string
+	Action      string // the form's "action" value
+	To          string // where the batch form posts (or the link's target)
+	Style       string // "", "danger", "primary"
+	Confirm     string
+	NoSelection bool
+}
+
+// menuDef is one instrument list menu: a view of 仪器管理, a status of
+// 备案管理, or an institution's review queue.
 type menuDef struct {
 	Key     string // view or filing status
 	Label   string
-	Actions []string // batch actions offered in this menu
+	Buttons []button
+	// Panel names the parameter inputs the buttons need: "review",
+	// "confirm", "revoke".
+	Panel string
 }
 
+var (
+	btnDelete  = button{Label: "删除", Action: "delete", To: "/instruments/batch", Style: "danger", Confirm: "删除选中的仪器？删除后不能恢复。"}
+	btnStop    = button{Label: "停用", Action: "stop", To: "/instruments/batch", Confirm: "停用选中的仪器？"}
+	btnScrap   = button{Label: "报废", Action: "scrap", To: "/instruments/batch", Style: "danger", Confirm: "报废选中的仪器？报废后只能查看。"}
+	btnEnable  = button{Label: "启用", Action: "enable", To: "/instruments/batch", Confirm: "启用选中的仪器？"}
+	btnPending = button{Label: "加入待处理", Action: "add", To: "/booking/pending/add"}
+	btnBook    = button{Label: "预约检定", Action: "book", To: "/booking/new", Style: "primary"}
+)
+
 var viewMenus = []menuDef{
-	{"all", "全部仪器", []string{"delete", "stop", "scrap"}},
-	{"due", "须检仪器", nil},
-	{"overdue", "超期未检", []string{"stop"}},
-	{"invalid", "无效仪器", []string{"stop"}},
-	{"unqualified", "不合格", []string{"stop"}},
-	{"scrapped", "已报废", nil},
+	{Key: "all", Label: "全部仪器", Buttons: []button{btnDelete, btnStop, btnScrap}},
+	{Key: "due", Label: "须检仪器", Buttons: []button{btnBook, btnPending}},
+	{Key: "overdue", Label: "超期未检", Buttons: []button{btnBook, btnPending, btnStop}},
+	{Key: "invalid", Label: "无效仪器", Buttons: []button{btnStop}},
+	{Key: "unqualified", Label: "不合格", Buttons: []button{btnBook, btnPending, btnStop}},
+	{Key: "scrapped", Label: "已报废"},
+}
+
+var submitButtons = []button{
+	{Label: "提交备案（选中）", Action: "selected", To: "/filings/submit", Style: "primary"},
+	{Label: "提交备案（查询结果）", To: "/filings/submit?mode=query", NoSelection: true},
+	{Label: "提交备案（全部）", To: "/filings/submit?mode=all", NoSelection: true},
 }
 
 var filingMenus = []menuDef{
-	{"unfiled", "待备案", []string{"delete"}},
-	{"submitted", "已提交", nil},
-	{"returned", "被退回", []string{"delete"}},
-	{"pending", "待处理", nil},
-	{"confirming", "待确认", nil},
-	{"approved", "已审核", nil},
-	{"revoked", "被撤销", []string{"stop", "scrap"}},
-	{"stopped", "已停用", []string{"enable", "scrap"}},
+	{Key: "unfiled", Label: "待备案", Buttons: append(append([]button{}, submitButtons...), btnDelete)},
+	{Key: "submitted", Label: "已提交", Buttons: []button{{Label: "撤销备案", Action: "withdraw", To: "/filings/act", Confirm: "撤销选中仪器的备案申请？"}}},
+	{Key: "returned", Label: "被退回", Buttons: []button{{Label: "重新提交（选中）", Action: "selected", To: "/filings/submit", Style: "primary"}, btnDelete}},
+	{Key: "pending", Label: "待处理"},
+	{Key: "confirming", Label: "待确认"},
+	{Key: "approved", Label: "已审核"},
+	{Key: "revoked", Label: "被撤销", Buttons: []button{btnStop, btnScrap}},
+	{Key: "stopped", Label: "已停用", Buttons: []button{btnEnable, btnScrap}},
+}
+
+// reviewMenus are an institution's filing queues.
+var reviewMenus = []menuDef{
+	{Key: "submitted", Label: "待审核", Panel: "review", Buttons: []button{
+		{Label: "审核通过", Action: "approve", To: "/filings/act", Style: "primary", Confirm: "审核通过选中的仪器？将分配器具编码。"},
+		{Label: "退回", Action: "return", To: "/filings/act", Style: "danger", Confirm: "退回选中的仪器？"},
+		{Label: "分派至区县", Action: "dispatch", To: "/filings/act", Confirm: "分派选中的仪器？"},
+		{Label: "转送省院", Action: "transfer", To: "/filings/act", Confirm: "转送选中的仪器至省院？"}}},
+	{Key: "pending", Label: "待处理", Panel: "review", Buttons: []button{
+		{Label: "审核通过", Action: "approve", To: "/filings/act", Style: "primary", Confirm: "审核通过选中的仪器？"},
+		{Label: "退回", Action: "return", To: "/filings/act", Style: "danger", Confirm: "退回选中的仪器？"},
+		{Label: "分派至区县", Action: "dispatch", To: "/filings/act", Confirm: "分派选中的仪器？"},
+		{Label: "转送省院", Action: "transfer", To: "/filings/act", Confirm: "转送选中的仪器至省院？"}}},
+	{Key: "confirming", Label: "待确认", Panel: "confirm", Buttons: []button{
+		{Label: "确认备案", Action: "confirm", To: "/filings/act", Style: "primary", Confirm: "确认选中仪器的备案？"},
+		{Label: "退回市级机构", Action: "decline", To: "/filings/act", Style: "danger", Confirm: "无能力检定，退回市级机构？"}}},
+	{Key: "approved", Label: "已审核", Panel: "revoke", Buttons: []button{
+		{Label: "撤销备案", Action: "revoke", To: "/filings/act", Style: "danger", Confirm: "撤销选中仪器的备案？"}}},
+	{Key: "returned", Label: "已退回"},
+	{Key: "revoked", Label: "已撤销"},
 }
 
 func findMenu(list []menuDef, key string) (menuDef, bool) {
@@ -92,6 +144,9 @@ type listPage struct {
 	Back       string
 	IsAllView  bool
 	Importable bool
+	Review     bool // an institution's or regulator's list
+	Districts  []refdata.Institution
+	Kinds      []string
 }
 
 func listRequestOf(c *fiber.Ctx) instrument.ListRequest {
@@ -126,15 +181,29 @@ func (h *Console) filingList(c *fiber.Ctx) error {
 	return h.renderList(c, "filing", c.Query("status", "unfiled"))
 }
 
+func (h *Console) filingReviewList(c *fiber.Ctx) error {
+	return h.renderList(c, "review", c.Query("status", "submitted"))
+}
+
 func (h *Console) renderList(c *fiber.Ctx, mode, key string) error {
 	p := web.PrincipalOf(c)
 	r := listRequestOf(c)
 	var menu menuDef
 	var ok bool
-	if mode == "view" {
+	switch mode {
+	case "view":
 		menu, ok = findMenu(viewMenus, key)
 		r.View = instrument.View(key)
-	} else {
+	case "review":
+		if err := p.RequireRole(core.RoleStaff, core.RoleRegulator); err != nil {
+			return err
+		}
+		menu, ok = findMenu(reviewMenus, key)
+		if p.IsRegulator() {
+			menu, ok = menuDef{Key: "approved", Label: "辖区已备案仪器", Panel: "revoke", Buttons: reviewMenus[3].Buttons}, key == "approved"
+		}
+		r.Filing, r.FilingFilter = key, ""
+	default:
 		menu, ok = findMenu(filingMenus, key)
 		r.Filing, r.FilingFilter = key, ""
 	}
@@ -157,8 +226,17 @@ func (h *Console) renderList(c *fiber.Ctx, mode, key string) error {
 		Importable: mode == "view" && key == "all" || mode == "filing" && key == "unfiled",
 	}
 	active := "view-" + key
-	if mode == "filing" {
+	switch mode {
+	case "filing":
 		active = "filing-" + key
+	case "review":
+		active = "review-" + key
+		d.Review, d.Kinds = true, filing.ReturnKinds
+		for _, i := range h.Ref.Institutions() {
+			if i.Level == refdata.LevelDistrict && i.ParentID == p.InstitutionID {
+				d.Districts = append(d.Districts, i)
+			}
+		}
 	}
 	return h.render(c, fiber.StatusOK, "instruments", &view{Title: menu.Label, Active: active, Data: d})
 }

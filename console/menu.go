@@ -33,17 +33,34 @@ func menuFor(p core.Principal) []menuGroup {
 		for _, m := range filingMenus {
 			filing.Items = append(filing.Items, menuItem{"filing-" + m.Key, m.Label, "/filings?status=" + m.Key})
 		}
-		groups = append(groups, inst, filing)
-		other := menuGroup{Label: "其他", Icon: "more", Items: []menuItem{{"registration", "注册信息", "/registration"}}}
+		book := menuGroup{Label: "预约管理", Icon: "cal", Items: []menuItem{
+			{"booking-new", "预约检定", "/instruments?view=due"},
+			{"booking-pending", "待处理列表", "/booking/pending"},
+		}}
+		for _, m := range []struct{ key, label string }{{"pending", "预约中"}, {"confirmed", "已确认"}, {"rejected", "被拒绝"}, {"returned", "被退回"}, {"completed", "已完检"}, {"history", "历史查询"}} {
+			book.Items = append(book.Items, menuItem{"booking-" + m.key, m.label, "/bookings?status=" + m.key})
+		}
+		groups = append(groups, inst, filing, book)
+		other := menuGroup{Label: "其他", Icon: "more", Items: []menuItem{{"certificates", "证书查询", "/certificates"}, {"registration", "注册信息", "/registration"}}}
 		if !p.SubUser {
 			other.Items = append(other.Items, menuItem{"subusers", "子用户", "/subusers"})
 		}
 		return append(groups, other, account)
 	case p.IsStaff():
+		filings := menuGroup{Label: "备案审核", Icon: "doc"}
+		for _, m := range reviewMenus {
+			filings.Items = append(filings.Items, menuItem{"review-" + m.Key, m.Label, "/review/filings?status=" + m.Key})
+		}
+		book := menuGroup{Label: "预约管理", Icon: "cal"}
+		for _, m := range []struct{ key, label string }{{"pending", "待确认预约"}, {"confirmed", "已确认（前台）"}, {"returned", "已退回"}, {"rejected", "已拒绝"}, {"completed", "已完检"}, {"history", "全部预约"}} {
+			book.Items = append(book.Items, menuItem{"booking-" + m.key, m.label, "/bookings?status=" + m.key})
+		}
+		book.Items = append(book.Items, menuItem{"calendar", "预约日历", "/institution/calendar"}, menuItem{"certificates", "证书查询", "/certificates"})
 		return []menuGroup{
 			{Label: "首页", Icon: "home", Items: []menuItem{{"home", "首页", "/"}}},
+			filings, book,
 			{Label: "申请方管理", Icon: "doc", Items: []menuItem{
-				{"review-pending", "注册审核", "/review/registrations?status=pending"},
+				{"review-registrations", "注册审核", "/review/registrations?status=pending"},
 				{"review-all", "全部申请方", "/review/registrations?status=all"},
 			}},
 			account,
@@ -51,7 +68,9 @@ func menuFor(p core.Principal) []menuGroup {
 	case p.IsRegulator():
 		return []menuGroup{
 			{Label: "首页", Icon: "home", Items: []menuItem{{"home", "首页", "/"}}},
-			{Label: "监管", Icon: "doc", Items: []menuItem{{"review-all", "辖区申请方", "/review/registrations?status=all"}}},
+			{Label: "监管", Icon: "doc", Items: []menuItem{
+				{"review-approved", "辖区已备案仪器", "/review/filings?status=approved"},
+				{"review-all", "辖区申请方", "/review/registrations?status=all"}}},
 			account,
 		}
 	case p.IsAdmin():

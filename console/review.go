@@ -40,7 +40,7 @@ func (h *Console) reviewList(c *fiber.Ctx) error {
 	}
 	active := "review-all"
 	if status == "pending" {
-		active = "review-pending"
+		active = "review-registrations"
 	}
 	return h.render(c, fiber.StatusOK, "review_list", &view{Title: "注册审核", Active: active, Data: reviewListData{
 		Items: items, Pager: newPager(c, reviewPageSize, total), Status: status, Q: q.Text, Tabs: statusTabs,
@@ -58,7 +58,7 @@ func (h *Console) reviewDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, "review_detail", &view{Title: "注册申请详情", Active: "review-pending", Data: reviewDetailData{
+	return h.render(c, fiber.StatusOK, "review_detail", &view{Title: "注册申请详情", Active: "review-registrations", Data: reviewDetailData{
 		App: app, CanReview: p.IsStaff() && app.Status == account.StatusPending,
 	}})
 }
@@ -90,7 +90,7 @@ func (h *Console) reviewError(c *fiber.Ctx, id string, err error) error {
 	if gerr != nil {
 		return gerr
 	}
-	v := &view{Title: "注册申请详情", Active: "review-pending", Form: map[string]string{"reason": strings.Clone(c.FormValue("reason"))},
+	v := &view{Title: "注册申请详情", Active: "review-registrations", Form: map[string]string{"reason": strings.Clone(c.FormValue("reason"))},
 		Data: reviewDetailData{App: app, CanReview: p.IsStaff() && app.Status == account.StatusPending}}
 	return h.formError(c, "review_detail", v, err)
 }

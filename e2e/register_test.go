@@ -120,7 +120,7 @@ func TestBrowser_RegisterReviewLogin(t *testing.T) {
 		logout(),
 		login(app.DemoStaff, app.DemoPassword),
 		chromedp.WaitVisible(css("#card-pending")),
-		chromedp.Click(css(`a[data-key="review-pending"]`)),
+		chromedp.Click(css(`a[data-key="review-registrations"]`)),
 		chromedp.WaitVisible(css("#registrations")),
 	))
 	queue, err := chromedp.Run(ctx, chromedp.Text(css("#registrations")))

@@ -116,7 +116,9 @@ func (s *Service) SaveCalendar(ctx context.Context, p core.Principal, in Calenda
 		f.Add("slots", "请至少设置一个时间段")
 	}
 	var closed []core.Date
-	for _, t := range strings.FieldsFunc(in.Closed, func(r rune) bool { return r == ',' || r == '，' || r == ' ' || r == '\n' || r == '\r' || r == '；' || r == ';' }) {
+	for _, t := range strings.FieldsFunc(in.Closed, func(r rune) bool {
+		return r == ',' || r == '，' || r == ' ' || r == '\n' || r == '\r' || r == '；' || r == ';'
+	}) {
 		d, err := core.ParseDate(t)
 		if err != nil || d == "" {
 			f.Add("closed", "休息日“%s”不是有效日期", t)

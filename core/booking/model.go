@@ -106,7 +106,9 @@ type Booking struct {
 func (b *Booking) SlotKey() string { return SlotKey(b.InstitutionID, b.Date, b.SlotID) }
 
 // SlotKey identifies the capacity counter of a slot on a date.
-func SlotKey(inst string, d core.Date, slot string) string { return inst + "|" + string(d) + "|" + slot }
+func SlotKey(inst string, d core.Date, slot string) string {
+	return inst + "|" + string(d) + "|" + slot
+}
 
 // Unsettled counts the items without an outcome.
 func (b *Booking) Unsettled() int {

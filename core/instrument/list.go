@@ -71,7 +71,7 @@ func ApplyView(q *Query, v View, today core.Date) error {
 // Query builds the scoped store query of a list request.
 func (s *Service) Query(p core.Principal, r ListRequest) (Query, error) {
 	var q Query
-	if !scope(p, &q) {
+	if !scope(s.Ref, p, &q) {
 		return q, core.Errorf(core.Forbidden, "您没有权限查看仪器")
 	}
 	if p.IsApplicant() {

@@ -193,10 +193,10 @@ type Filing struct {
 	ReturnedBy string
 	// BatchID is the batch that made the latest filing change; a batch
 	// resumed after a crash recognises its own work by it.
-	BatchID string
-	ApprovedAt         time.Time
-	ApprovedDay        core.Date // date of the latest approval, for the list views
-	RevokeReason       string
+	BatchID      string
+	ApprovedAt   time.Time
+	ApprovedDay  core.Date // date of the latest approval, for the list views
+	RevokeReason string
 }
 
 // Verification is the latest verification result.
@@ -349,12 +349,14 @@ type Query struct {
 	Category       string
 	ItemCode       string
 	Region         string
-	Usage          int
-	Method         int
-	Tag            string
-	Text           string
-	IDs            []string
-	Booked         *bool
+	// Regions keeps instruments of these districts (a regulator's scope).
+	Regions []string
+	Usage   int
+	Method  int
+	Tag     string
+	Text    string
+	IDs     []string
+	Booked  *bool
 
 	Sort   string // one of SortFields
 	Desc   bool

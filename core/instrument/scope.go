@@ -38,14 +38,31 @@ func canSee(ref *refdata.Data, p core.Principal, in *Instrument) bool {
 }
 
 // scope restricts q to what p may list; false when p may list nothing here.
-func scope(p core.Principal, q *Query) bool {
+func scope(ref *refdata.Data, p core.Principal, q *Query) bool {
+	q.ApplicantID, q.InstitutionID, q.Regions = "", "", nil
 	switch {
 	case p.IsApplicant():
-		q.ApplicantID, q.InstitutionID = p.ApplicantID, ""
+		q.ApplicantID = p.ApplicantID
 		return true
 	case p.IsStaff():
-		q.ApplicantID, q.InstitutionID = "", p.InstitutionID
+		q.InstitutionID = p.InstitutionID
 		return true
+	case p.IsRegulator():
+		s, ok := ref.Region(p.RegionCode)
+		switch {
+		case !ok:
+			return false
+		case s.IsProvince():
+			q.Regions = nil
+			return true
+		case s.IsCity():
+			for _, d := range ref.DistrictsOf(s.Code) {
+				q.Regions = append(q.Regions, d.Code)
+			}
+		default:
+			q.Regions = []string{s.Code}
+		}
+		return len(q.Regions) > 0
 	}
 	return false
 }

@@ -213,15 +213,30 @@ describe('list area', () => {
     expect(wx.switchTab).toHaveBeenCalledWith({ url: '/pages/me/index' })
   })
 
-  test('shows again fresh data when its page is shown again', async () => {
-    mock.route('GET', '/instruments', pagedInstruments(3))
-    const comp = await open({ group: 'instruments' })
+  test('loads again when its page is shown again, but not during the first load', async () => {
+    let total = 3
+    mock.route('GET', '/instruments', req => pagedInstruments(total)(req))
+    const comp = list({ group: 'instruments' })
     comp.triggerPageLifeTime('show')
     await flush()
     expect(mock.requests).toHaveLength(1)
+    total = 4
     comp.triggerPageLifeTime('show')
     await flush()
     expect(mock.requests).toHaveLength(2)
+    expect(rows(comp)).toHaveLength(4)
+  })
+
+  test('shown again after logging in elsewhere, it loads', async () => {
+    auth.clearSession()
+    mock.route('GET', '/instruments', pagedInstruments(2))
+    const comp = await open({ group: 'instruments' })
+    expect(comp.querySelector('.login-btn')).toBeTruthy()
+    auth.setSession('tok', fx.user)
+    comp.triggerPageLifeTime('show')
+    await flush()
+    expect(rows(comp)).toHaveLength(2)
+    expect(comp.querySelector('.login-btn')).toBeUndefined()
   })
 
   test('tapping an instrument opens its detail; a booking opens the booking', async () => {
@@ -453,6 +468,21 @@ describe('operations button', () => {
     await flush()
     expect(mock.sent('POST', '/booking/pending')[0].data).toEqual({ ids: ['i3'] })
     expect(mock.navigatedTo()).toEqual(['/pages/booking-create/index?ids=i3'])
+  })
+
+  test('预约 goes on with the instruments the pending list accepted, naming the others', async () => {
+    mock.route('GET', '/instruments', pagedInstruments(3))
+    mock.route('POST', '/booking/pending', { done: 1, failed: [{ id: 'i1', label: '电子台秤 1（F0001）', message: '仪器已在预约单中，请先取消预约' }] })
+    const comp = await open({ group: 'bookings', menu: 'book' })
+    check(comp, 0)
+    check(comp, 1)
+    await flush()
+    mock.answerSheet(1)
+    tap(comp, '.ml-bar__op')
+    await flush()
+    expect(mock.ui.modals[0].title).toBe('1 台仪器未能加入待处理')
+    expect(mock.ui.modals[0].content).toContain('电子台秤 1（F0001）：仪器已在预约单中，请先取消预约')
+    expect(mock.navigatedTo()).toEqual(['/pages/booking-create/index?ids=i2'])
   })
 
   test('待处理列表 lists the server pending list; 移出 and 预约 act on it', async () => {

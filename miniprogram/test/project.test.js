@@ -97,6 +97,21 @@ describe('compilation', () => {
   })
 })
 
+test('component styles use class selectors only (WeChat ignores tag, id and attribute selectors there)', () => {
+  const bad = []
+  for (const file of walk('components', '.wxss')) {
+    const css = read(file).replace(/\/\*[\s\S]*?\*\//g, '')
+    for (const m of css.matchAll(/([^{}]+)\{/g)) {
+      for (const selector of m[1].split(',')) {
+        for (const part of selector.trim().split(/\s*[\s>+~]\s*/)) {
+          if (part && !/^(\.[\w-]+)+(::?[\w-]+)?$/.test(part)) bad.push(`${file}: ${selector.trim()}`)
+        }
+      }
+    }
+  }
+  expect(bad).toEqual([])
+})
+
 test('source has no unfinished markers', () => {
   const files = walk('.', '.js').concat(walk('.', '.wxml'))
   const marked = files.filter(f => /\b(TODO|FIXME|XXX)\b/.test(read(f)))

@@ -76,10 +76,8 @@ function instrumentRow(it) {
     `型号规格：${it.model || '—'}`,
     `出厂编号：${it.factoryNo || '—'}`,
   ]
-  const extra = []
-  if (it.code) extra.push(`器具编码：${it.code}`)
-  if (it.validUntil) extra.push(`有效期至：${it.validUntil}`)
-  if (extra.length) lines.push(extra.join('　'))
+  if (it.code) lines.push(`器具编码：${it.code}`)
+  if (it.validUntil) lines.push(`有效期至：${it.validUntil}`)
   if (it.returnReason && (it.filingStatus === 'returned' || it.filingStatus === 'revoked')) lines.push(`原因：${it.returnReason}`)
   return { id: it.id, kind: 'instrument', title: it.name || '（未命名仪器）', lines, tags }
 }

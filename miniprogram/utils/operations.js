@@ -101,8 +101,20 @@ async function run(key, ids, ui) {
         return true
       }
       case 'book': {
-        if (ui.fromCatalog) await api.post('/booking/pending', { ids }, { loading: '处理中' })
-        wx.navigateTo({ url: '/pages/booking-create/index?ids=' + ids.map(encodeURIComponent).join(',') })
+        let bookable = ids
+        if (ui.fromCatalog) {
+          const res = await api.post('/booking/pending', { ids }, { loading: '处理中' })
+          const failed = (res && res.failed) || []
+          if (failed.length) {
+            // Say which instruments cannot be booked, and go on with the rest.
+            const refused = {}
+            failed.forEach(f => { refused[f.id] = true })
+            bookable = ids.filter(id => !refused[id])
+            showBatchResult('addPending', { done: bookable.length, failed })
+            if (!bookable.length) return true
+          }
+        }
+        wx.navigateTo({ url: '/pages/booking-create/index?ids=' + bookable.map(encodeURIComponent).join(',') })
         return false
       }
       case 'cancelBooking': {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -280,8 +281,18 @@ func instrumentFilter(q instrument.Query) bson.D {
 	if q.ItemCode != "" {
 		add("itemCode", q.ItemCode)
 	}
-	if q.Region != "" {
+	switch {
+	case q.Region != "" && len(q.Regions) > 0:
+		// One "region" key per filter: a district outside the scope matches nothing.
+		if slices.Contains(q.Regions, q.Region) {
+			add("region", q.Region)
+		} else {
+			add("region", "\x00none")
+		}
+	case q.Region != "":
 		add("region", q.Region)
+	case len(q.Regions) > 0:
+		add("region", bson.D{{Key: "$in", Value: strs(q.Regions)}})
 	}
 	if q.Usage != 0 {
 		add("usage", q.Usage)

@@ -244,6 +244,13 @@ func instrumentWhere(q instrument.Query) (string, []any) {
 	if q.Region != "" {
 		add("region = ?", q.Region)
 	}
+	if len(q.Regions) > 0 {
+		var a []any
+		for _, r := range q.Regions {
+			a = append(a, r)
+		}
+		add(in("region", len(a)), a...)
+	}
 	if q.Usage != 0 {
 		add("usage = ?", q.Usage)
 	}

@@ -50,11 +50,10 @@ Component({
   pageLifetimes: {
     // Coming back from a detail page, a booking or another tab: what is
     // listed may have changed (or the user logged in or out meanwhile).
+    // The page's first show usually arrives while the first load is still
+    // on its way, and must not start a second one.
     show() {
-      if (!this.shownOnce) {
-        this.shownOnce = true
-        return
-      }
+      if (this.data.loading) return
       this.reload()
     },
   },

@@ -1,6 +1,4 @@
 // 预约管理 tab: the menu group "bookings" (menus, list, operations) of components/menu-list.
-Component({
-  methods: {
-    onLoad() {},
-  },
-})
+// Everything, including refreshing when the tab is shown again, lives in
+// the component.
+Component({})

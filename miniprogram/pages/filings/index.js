@@ -1,6 +1,4 @@
 // 备案管理 tab: the menu group "filings" (menus, list, operations) of components/menu-list.
-Component({
-  methods: {
-    onLoad() {},
-  },
-})
+// Everything, including refreshing when the tab is shown again, lives in
+// the component.
+Component({})

@@ -1,6 +1,4 @@
 // 仪器管理 tab: the menu group "instruments" (menus, list, operations) of components/menu-list.
-Component({
-  methods: {
-    onLoad() {},
-  },
-})
+// Everything, including refreshing when the tab is shown again, lives in
+// the component.
+Component({})
