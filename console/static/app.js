@@ -61,7 +61,8 @@ document.addEventListener('click', function (e) {
   if (!b) return;
   var n = document.querySelectorAll('input[name=ids]:checked').length;
   if (n === 0) { e.preventDefault(); alert('请先勾选仪器'); return; }
-  if (!confirm(b.getAttribute('data-confirm-selected').replace('选中的', '选中的 ' + n + ' 台'))) e.preventDefault();
+  var msg = b.getAttribute('data-confirm-selected');
+  if (msg && !confirm(msg.replace('选中的', '选中的 ' + n + ' 台'))) e.preventDefault();
 });
 // Add a row to a table of inputs (加油枪).
 document.addEventListener('click', function (e) {

@@ -112,8 +112,8 @@ describe('booking detail', () => {
       status: 'confirmed',
       statusName: '已确认',
       items: [
-        { instrument: fx.instrument(1), outcomeName: '已完检', result: '合格', certificateNo: 'GZJL-1' },
-        { instrument: fx.instrument(2), outcomeName: '', result: '', certificateNo: '' },
+        { instrument: fx.instrument(1), outcome: 'verified', outcomeName: '已检定', result: 'qualified', resultName: '合格', certificateNo: 'GZJL-1', validUntil: '2031-05-05' },
+        { instrument: fx.instrument(2), outcome: 'mismatch', outcomeName: '退单', result: 'unqualified', certificateNo: '', reason: '出厂编号与备案不符' },
       ],
     }), [{ at: '2030-05-01T01:00:00Z', action: '提交预约', user: '张经理' }])
     expect(page.querySelector('.number').dom.textContent).toBe('YY000001')
@@ -122,7 +122,10 @@ describe('booking detail', () => {
     expect(page.querySelector('.date').dom.textContent).toContain('2030-05-06')
     const items = page.querySelectorAll('.bk-item').map(i => i.dom.textContent.replace(/\s+/g, ' '))
     expect(items).toHaveLength(2)
-    expect(items[0]).toContain('已完检 · 合格 · 证书号 GZJL-1')
+    expect(items[0]).toContain('已检定 · 合格 · 证书号 GZJL-1 · 有效期至 2031-05-05')
+    // Without resultName the code is still shown in words.
+    expect(items[1]).toContain('退单 · 不合格 · 原因：出厂编号与备案不符')
+    expect(items[1]).not.toContain('unqualified')
     expect(text(page)).toContain('提交预约')
     expect(page.querySelector('.cancel')).toBeUndefined()
     tap(page.querySelectorAll('.bk-item')[1])

@@ -1,4 +1,4 @@
-const { mount, flush, text, tap } = require('./helpers/sim')
+const { mount, flush, until, text, tap } = require('./helpers/sim')
 const auth = require('../utils/auth')
 
 const OPTIONS = {
@@ -6,7 +6,8 @@ const OPTIONS = {
     { id: 'inst-440106', name: '广州市天河区计量所', canVerifyAll: false, missingCategories: ['燃油加油机', '出租汽车计价器'] },
     { id: 'inst-440100', name: '广州计量检测技术研究院', canVerifyAll: true, missingCategories: [] },
   ],
-  needTypeCert: [{ id: 'i3', label: '燃油加油机（J-3）' }],
+  needTypeCert: [{ id: 'i3', label: '燃油加油机（J-3）', message: '该种别监管方式为 P+V，提交备案前须上传型式评价证书' }],
+  province: '广东省计量科学研究院',
 }
 
 async function openDialog(ids = ['i1', 'i2', 'i3']) {
@@ -54,7 +55,7 @@ describe('filing dialog (提交备案, manual 图 26)', () => {
   test('instruments that need a type-evaluation certificate are named and left out', async () => {
     const { dialog } = await openDialog()
     expect(text(dialog)).toContain('以下 1 台仪器须先上传型式评价证书')
-    expect(text(dialog)).toContain('燃油加油机（J-3）')
+    expect(text(dialog)).toContain('燃油加油机（J-3）：该种别监管方式为 P+V，提交备案前须上传型式评价证书')
     expect(text(dialog)).toContain('本次提交 2 台仪器')
     tap(dialog, '.statement')
     await flush()
@@ -84,6 +85,32 @@ describe('filing dialog (提交备案, manual 图 26)', () => {
     expect(events).toEqual([['done', { batchId: 'fb-1', done: 2, failed: [] }]])
     expect(dialog.querySelector('.weui-half-screen-dialog')).toBeUndefined()
   })
+
+  test('the transfer names the provincial institute the server gives', async () => {
+    mock.route('POST', '/filings/options', Object.assign({}, OPTIONS, { province: '广东省计量院（测试）' }))
+    const { dialog } = await openDialog()
+    expect(text(dialog)).toContain('我单位同意并授权其转送至广东省计量院（测试）进行备案。')
+  })
+
+  test('a large filing still running on the server is followed until done', async () => {
+    mock.route('POST', '/filings', { batchId: 'fb-9', status: 'running', total: 2, done: 0, failed: [] })
+    const polls = []
+    mock.route('GET', '/filings/batches/fb-9', () => {
+      polls.push(Date.now())
+      return polls.length < 2
+        ? { batchId: 'fb-9', status: 'running', total: 2, done: 1, failed: [] }
+        : { batchId: 'fb-9', status: 'done', total: 2, done: 1, failed: [{ id: 'i2', label: '电子台秤 2', message: '仪器已提交备案' }] }
+    })
+    const { dialog, events } = await openDialog(['i1', 'i2'])
+    tap(dialog, '.statement')
+    await flush()
+    tap(dialog, '.submit')
+    await until(() => events.length > 0, 'the batch to finish', 5000)
+    expect(polls).toHaveLength(2)
+    expect(events[0][1]).toEqual({ batchId: 'fb-9', status: 'done', total: 2, done: 1, failed: [{ id: 'i2', label: '电子台秤 2', message: '仪器已提交备案' }] })
+    expect(wx.showLoading).toHaveBeenCalledWith({ title: '正在提交 1/2', mask: true })
+    expect(mock.ui.loading).toBe(0)
+  }, 10000)
 
   test('a refused submission keeps the dialog open with the message', async () => {
     mock.route('POST', '/filings', { status: 422, data: { code: 'INVALID', message: '请选择检定机构', fields: [{ field: 'institutionId', message: '该机构不接受备案' }] } })

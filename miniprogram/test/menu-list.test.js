@@ -457,6 +457,20 @@ describe('operations button', () => {
     expect(mock.lastToast()).toBe('已将 2 台仪器加入待处理列表')
   })
 
+  test('加入待处理 names the instruments the pending list refused', async () => {
+    mock.route('GET', '/instruments', pagedInstruments(3))
+    mock.route('POST', '/booking/pending', { failed: [{ id: 'i3', label: '电子台秤 3（F0003）', message: '只有备案已审核的仪器可以预约（当前：待备案）' }] })
+    const comp = await open({ group: 'instruments', menu: 'due' })
+    tap(comp, '.ml-bar__all')
+    await flush()
+    mock.answerSheet(0)
+    tap(comp, '.ml-bar__op')
+    await flush()
+    expect(mock.ui.modals[0].title).toBe('1 台仪器未能加入待处理')
+    expect(mock.ui.modals[0].content).toContain('已将 2 台仪器加入待处理列表')
+    expect(mock.ui.modals[0].content).toContain('电子台秤 3（F0003）：只有备案已审核的仪器可以预约（当前：待备案）')
+  })
+
   test('预约 in 预约检定 adds to the pending list, then opens booking creation', async () => {
     mock.route('GET', '/instruments', pagedInstruments(3))
     mock.route('POST', '/booking/pending', {})

@@ -8,6 +8,12 @@ const wxp = require('./wxp')
 const BATCH = { stop: 'stop', enable: 'enable', scrap: 'scrap', delete: 'delete' }
 const MAX_LISTED_FAILURES = 8
 
+// The pending-list calls answer only what failed; the rest was done.
+function withDone(res, ids) {
+  const failed = (res && res.failed) || []
+  return { done: typeof (res && res.done) === 'number' ? res.done : ids.length - failed.length, failed }
+}
+
 function fill(template, n) {
   return String(template).replace('{n}', n)
 }
@@ -92,12 +98,12 @@ async function run(key, ids, ui) {
         return false
       case 'addPending': {
         const res = await api.post('/booking/pending', { ids }, { loading: '处理中' })
-        showBatchResult(key, Object.assign({ done: ids.length }, res))
+        showBatchResult(key, withDone(res, ids))
         return true
       }
       case 'removePending': {
         const res = await api.post('/booking/pending/remove', { ids }, { loading: '处理中' })
-        showBatchResult(key, Object.assign({ done: ids.length }, res))
+        showBatchResult(key, withDone(res, ids))
         return true
       }
       case 'book': {

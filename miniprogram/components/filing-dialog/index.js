@@ -5,6 +5,33 @@
 const { api } = require('../../utils/request')
 const wxp = require('../../utils/wxp')
 
+const PROVINCE = '广东省计量科学研究院'
+const POLL_MS = 1000
+const POLL_LIMIT = 600 // 10 minutes: a filing of thousands of instruments
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+
+// A large filing goes on on the server after POST /filings answers
+// (status "running"); its progress is GET /filings/batches/{id}.
+async function finished(res) {
+  let cur = res
+  for (let i = 0; cur && cur.status === 'running' && cur.batchId && i < POLL_LIMIT; i++) {
+    wx.showLoading({ title: `正在提交 ${cur.done || 0}/${cur.total || '…'}`, mask: true })
+    await sleep(POLL_MS)
+    try {
+      cur = await api.get('/filings/batches/' + encodeURIComponent(cur.batchId), null, { silent: true })
+    } catch (err) {
+      if (err.name !== 'ApiError' || err.status === 401) {
+        wx.hideLoading()
+        throw err
+      }
+      // A lost answer is retried on the next round.
+    }
+  }
+  wx.hideLoading()
+  return cur
+}
+
 function missingText(inst) {
   const list = inst.missingCategories || []
   return list.map(c => (c && typeof c === 'object' ? c.name || c.code : c)).filter(Boolean).join('、') || '部分种别'
@@ -22,6 +49,7 @@ Component({
     needTypeCert: [],
     institutionId: '',
     institutionName: '',
+    province: PROVINCE,
     statement: false,
     transfer: false,
   },
@@ -49,6 +77,7 @@ Component({
       this.setData({
         loading: false,
         needTypeCert,
+        province: res.province || PROVINCE,
         submitIds: ids.filter(id => !blocked[id]),
         institutions,
         institutionId: preferred ? preferred.id : '',
@@ -97,8 +126,9 @@ Component({
           statement: true,
           transfer: this.data.transfer,
         }, { loading: '提交中' })
+        const result = await finished(res)
         this.close()
-        this.triggerEvent('done', res)
+        this.triggerEvent('done', result)
       } catch (err) {
         this.setData({ submitting: false })
         // The request module has shown the API's message; anything else is

@@ -6,11 +6,17 @@ const operations = require('../../utils/operations')
 
 const STATUS_TAG = { pending: 'warn', confirmed: 'success', rejected: 'danger', returned: 'danger' }
 
+// result is a code (qualified/unqualified) with its name beside it.
+const RESULT_NAMES = { qualified: '合格', unqualified: '不合格' }
+
 function outcomeText(line) {
   const parts = []
   if (line.outcomeName) parts.push(line.outcomeName)
-  if (line.result) parts.push(line.result)
+  const result = line.resultName || RESULT_NAMES[line.result] || line.result
+  if (result) parts.push(result)
   if (line.certificateNo) parts.push('证书号 ' + line.certificateNo)
+  if (line.validUntil) parts.push('有效期至 ' + line.validUntil)
+  if (line.reason) parts.push('原因：' + line.reason)
   return parts.join(' · ')
 }
 

@@ -224,6 +224,46 @@ describe('mini program against the real server', () => {
     expect(count(me, 'total')).toBe('3')
   })
 
+  test('待备案 → 提交备案 through the dialog → 已提交 → 撤销备案', async () => {
+    // 轨道衡 (012001) is supervised "V": no type-evaluation certificate needed.
+    const ids = []
+    for (const n of [1, 2]) {
+      const res = await api.post('/instruments', {
+        name: `轨道衡 E2E-${n}`, model: 'GCU-100', factoryNo: `E2E-G${n}`, usage: 3, method: 2, region: '440106', category: '012001',
+      })
+      ids.push(res.instrument.id)
+    }
+    const page = mount('pages/filings/index')
+    const list = page.querySelector('#menu')
+    await until(() => list.data.loaded && !list.data.loading, '待备案 loaded')
+    const titles = rowTitles(list)
+    for (const name of ['轨道衡 E2E-1', '轨道衡 E2E-2']) tap(list.querySelectorAll('.ml-item__check')[titles.indexOf(name)])
+    await flush()
+    mock.answerSheet(0) // 提交备案
+    tap(list, '.ml-bar__op')
+    const dialog = list.querySelector('#filing')
+    await until(() => dialog.data.show && !dialog.data.loading, 'the filing options')
+    expect(dialog.data.submitIds.slice().sort()).toEqual(ids.slice().sort())
+    expect(dialog.data.institutionId).toBeTruthy()
+    expect(text(dialog)).toContain('本次计量器具将备案至：' + dialog.data.institutionName)
+    tap(dialog, '.statement')
+    await flush()
+    tap(dialog, '.submit')
+    await until(() => mock.ui.toasts.includes('已提交 2 台仪器的备案'), 'the filing result')
+
+    tap(list.querySelectorAll('.ml-menu__item')[1]) // 已提交
+    await until(() => list.data.menuKey === 'submitted' && list.data.loaded && !list.data.loading, '已提交 loaded')
+    expect(rowTitles(list).sort()).toEqual(['轨道衡 E2E-1', '轨道衡 E2E-2'])
+    tap(list.querySelectorAll('.ml-item__check')[rowTitles(list).indexOf('轨道衡 E2E-1')])
+    await flush()
+    mock.answerSheet(0) // 撤销备案
+    mock.answerModal(true)
+    tap(list, '.ml-bar__op')
+    await until(() => mock.ui.toasts.includes('已撤销 1 台仪器的备案'), 'the withdrawal')
+    await until(() => list.data.loaded && !list.data.loading && rowTitles(list).length === 1, 'the reload')
+    expect(rowTitles(list)).toEqual(['轨道衡 E2E-2'])
+  })
+
   test('退出登录 ends the server session: the old token gets 401 and bounces to the login', async () => {
     const token = auth.getToken()
     mock.answerModal(true)

@@ -53,11 +53,12 @@ function booking(n, extra) {
     institutionName: '广州计量检测技术研究院',
     methodName: '送检',
     date: '2030-05-06',
-    slot: { id: 's1', start: '09:00', end: '11:30' },
+    slot: '09:00-11:30',
     status: 'pending',
     statusName: '预约中',
     reason: '',
-    items: [{ instrument: instrument(1), outcomeName: '', result: '', certificateNo: '' }],
+    count: 1,
+    items: [{ instrument: instrument(1), outcome: '', outcomeName: '', result: '', resultName: '', certificateNo: '' }],
   }, extra)
 }
 

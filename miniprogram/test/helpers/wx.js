@@ -92,8 +92,9 @@ function createWx(options = {}) {
     })),
 
     showToast: jest.fn(o => { ui.toasts.push(o.title) }),
-    showLoading: jest.fn(() => { ui.loading++ }),
-    hideLoading: jest.fn(() => { ui.loading-- }),
+    // One loading toast at a time, as in WeChat: showing replaces it.
+    showLoading: jest.fn(() => { ui.loading = 1 }),
+    hideLoading: jest.fn(() => { ui.loading = 0 }),
     showModal: jest.fn(o => {
       ui.modals.push({ title: o.title, content: o.content, showCancel: o.showCancel !== false })
       const confirm = modalAnswers.length ? modalAnswers.shift() : true
