@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run test test-go test-mongo fuzz bench build vet clean
+.PHONY: run test test-go test-mongo test-miniprogram fuzz bench build vet clean
 
 ## run: the server with demo data on :8080 (embedded SQLite and Redis, nothing else needed)
 run:
@@ -13,8 +13,8 @@ run:
 build:
 	$(GO) build -o bin/server ./cmd/server
 
-## test: every test — Go unit, contract (SQLite + Mongo adapter on FerretDB), API, end-to-end, browser
-test: vet test-go test-mongo
+## test: every test — Go unit, contract (SQLite + Mongo adapter on FerretDB), API, end-to-end, browser, mini program
+test: vet test-go test-mongo test-miniprogram
 
 vet:
 	$(GO) vet ./...
@@ -26,9 +26,13 @@ test-go:
 test-mongo:
 	set -o pipefail; QJ_TEST_STORE=mongo $(GO) test -count=1 -json ./app/... ./console/... ./miniprogram-api/... | $(GO) run ./tools/testsum "go test (mongo adapter)"
 
-## bench: the performance figures the issues ask for
+## test-miniprogram: the mini program's jest suites (miniprogram-simulate; e2e against the real server)
+test-miniprogram:
+	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm test
+
+## bench: the performance figures the issues ask for (each heavy benchmark runs once)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./app/ ./excelio/
 
 clean:
 	rm -rf bin data

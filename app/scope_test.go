@@ -54,6 +54,12 @@ var scoped = map[string]func(f fixture) string{
 	"POST /instruments/:id/files/:group/:file/delete": func(f fixture) string {
 		return "/instruments/" + f.instrumentID + "/files/attachments/" + f.fileID + "/delete"
 	},
+	"POST /api/mp/v1/instruments/:id/files/:group": func(f fixture) string { return "/api/mp/v1/instruments/" + f.instrumentID + "/files/attachments" },
+	"GET /bookings/:id":                            func(f fixture) string { return "/bookings/" + f.bookingID },
+	"POST /bookings/:id/:action":                   func(f fixture) string { return "/bookings/" + f.bookingID + "/cancel" },
+	"POST /bookings/:id/items/:instrument/settle":  func(f fixture) string { return "/bookings/" + f.bookingID + "/items/" + f.instrumentID + "/settle" },
+	"GET /filings/batches/:id":                     func(f fixture) string { return "/filings/batches/" + f.batchID },
+	"GET /filings/batches/:id/status":              func(f fixture) string { return "/filings/batches/" + f.batchID + "/status" },
 	"GET /api/mp/v1/bookings/:id":                  func(f fixture) string { return "/api/mp/v1/bookings/" + f.bookingID },
 	"POST /api/mp/v1/bookings/:id/cancel":          func(f fixture) string { return "/api/mp/v1/bookings/" + f.bookingID + "/cancel" },
 	"GET /api/mp/v1/filings/batches/:id":           func(f fixture) string { return "/api/mp/v1/filings/batches/" + f.batchID },

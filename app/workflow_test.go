@@ -48,14 +48,16 @@ func newFlow(t *testing.T) *flow {
 	return f
 }
 
-func (f *flow) principal(login string) core.Principal {
-	u, err := f.e.App.Store.Accounts().GetUserByLogin(f.ctx, account.NormalizeLogin(login))
+func (f *flow) principal(login string) core.Principal { return principalOf(f.t, f.e, login) }
+
+func principalOf(t testing.TB, e *apptest.Env, login string) core.Principal {
+	u, err := e.App.Store.Accounts().GetUserByLogin(context.Background(), account.NormalizeLogin(login))
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	p, _, _, err := f.e.App.Accounts.Resolve(f.ctx, u.ID)
+	p, _, _, err := e.App.Accounts.Resolve(context.Background(), u.ID)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return p
 }

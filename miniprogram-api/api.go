@@ -6,6 +6,7 @@ package mpapi
 import (
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -36,7 +37,13 @@ type API struct {
 
 // Mount registers the API's routes on app.
 func (a *API) Mount(app *fiber.App) {
-	g := app.Group(Prefix, a.errors, web.LimitBody(1<<20))
+	g := app.Group(Prefix, a.errors, func(c *fiber.Ctx) error {
+		// JSON bodies are small; only file uploads may be larger.
+		if strings.Contains(c.Path(), "/files/") {
+			return web.LimitBody(instrument.MaxGroupSize + (1 << 20))(c)
+		}
+		return web.LimitBody(1 << 20)(c)
+	})
 	g.Post("/login/password", a.loginPassword)
 	g.Get("/me", a.auth, a.me)
 	g.Post("/logout", a.auth, a.logout)
@@ -46,6 +53,7 @@ func (a *API) Mount(app *fiber.App) {
 	g.Get("/instruments/:id", a.auth, a.getInstrument)
 	g.Put("/instruments/:id", a.auth, a.updateInstrument)
 	g.Post("/instruments/:id/copy", a.auth, a.copyInstrument)
+	g.Post("/instruments/:id/files/:group", a.auth, a.uploadFiles)
 	g.Post("/filings/options", a.auth, a.filingOptions)
 	g.Post("/filings", a.auth, a.submitFiling)
 	g.Post("/filings/withdraw", a.auth, a.withdrawFiling)

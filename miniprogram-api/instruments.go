@@ -2,6 +2,7 @@ package mpapi
 
 import (
 	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -382,4 +383,34 @@ func (a *API) batchInstruments(c *fiber.Ctx) error {
 		out.Failed = append(out.Failed, BatchItemJSON{ID: f.ID, Label: f.Label, Message: f.Message})
 	}
 	return c.JSON(out)
+}
+
+// uploadFiles adds files (multipart field "file", wx.uploadFile's default)
+// to an attachment group: attachments (相关资料) or typecerts (型式评价证书).
+func (a *API) uploadFiles(c *fiber.Ctx) error {
+	p := web.PrincipalOf(c)
+	id := strings.Clone(c.Params("id"))
+	var ups []core.Upload
+	if mf, err := c.MultipartForm(); err == nil {
+		for _, field := range []string{"file", "files"} {
+			for _, fh := range mf.File[field] {
+				f, err := fh.Open()
+				if err != nil {
+					return err
+				}
+				buf := make([]byte, fh.Size)
+				_, err = io.ReadFull(f, buf)
+				f.Close()
+				if err != nil {
+					return err
+				}
+				ups = append(ups, core.Upload{Name: strings.Clone(fh.Filename), Data: buf})
+			}
+		}
+	}
+	in, err := a.Instruments.AddFiles(c.UserContext(), p, id, instrument.Group(c.Params("group")), ups)
+	if err != nil {
+		return err
+	}
+	return a.detail(c, in, fiber.StatusOK)
 }
