@@ -594,3 +594,28 @@ func TestFilingBatch_ResumedAfterACrash(t *testing.T) {
 		}
 	}
 }
+
+func TestRegulatorRevokesInItsRegionOnly(t *testing.T) {
+	f := newFlow(t)
+	ids := f.approved("RG", 1)
+	sz, err := f.e.App.Accounts.CreateUser(f.ctx, account.System, account.UserInput{Role: core.RoleRegulator, Login: "sz-reg",
+		Name: "深圳监管", Password: "Passw0rd!", RegionCode: "440300"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := f.act(account.Principal(sz, nil), filing.Revoke, filing.Params{Reason: "x"}, ids...); b.Failed[0].Message != "仪器不存在" {
+		t.Fatalf("foreign regulator: %+v", b.Failed)
+	}
+	if _, err := f.e.App.Filing.Start(f.ctx, f.principal(app.DemoRegulator), filing.Revoke, ids, filing.Params{}); !core.IsCode(err, core.Invalid) {
+		t.Fatalf("revoke without a reason: %v", err)
+	}
+	b := f.act(f.principal(app.DemoRegulator), filing.Revoke, filing.Params{Reason: "现场检查发现未按规定使用"}, ids...)
+	if b.Done != 1 || f.get(ids[0]).Filing.Status != instrument.Revoked {
+		t.Fatalf("regulator revoke: %+v", b.Failed)
+	}
+	reg := f.e.Browser()
+	reg.Login(app.DemoRegulator, app.DemoPassword)
+	if r := reg.Get("/review/filings?status=approved"); r.Status != 200 || !strings.Contains(r.Body, "辖区已备案仪器") {
+		t.Fatalf("regulator list: %d", r.Status)
+	}
+}

@@ -134,15 +134,15 @@ func (s *Service) Match(ctx context.Context, p core.Principal, code, factoryNo, 
 		}
 		hits = append(hits, in)
 	}
-	what := "器具编码 " + code
+	what := "器具编码为 " + code + " "
 	if code == "" {
-		what = "出厂编号 " + factoryNo
+		what = "出厂编号为 " + factoryNo + " "
 	}
 	switch {
 	case len(hits) == 0:
 		return nil, core.Errorf(core.NotFound, "未找到%s的仪器", what)
 	case len(hits) > 1:
-		return nil, core.Errorf(core.Invalid, "%s对应多台仪器，请填写器具编码，或同时填写器具名称和型号规格", what)
+		return nil, core.Errorf(core.Invalid, "%s的仪器有多台，请填写器具编码，或同时填写器具名称和型号规格", what)
 	case !slices.Contains(categories, hits[0].CategoryCode):
 		return nil, core.Errorf(core.Invalid, "%s的仪器（%s）不属于本功能适用的种别", what, hits[0].Name)
 	}
