@@ -13,6 +13,7 @@ import (
 	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/notify"
+	"github.com/gdqjp/qj/core/wechat"
 	"github.com/gdqjp/qj/store/mongo"
 	"github.com/gdqjp/qj/store/sqlite"
 )
@@ -25,6 +26,7 @@ type Store interface {
 	Notifications() notify.Repo
 	Filing() filing.Repo
 	Bookings() booking.Repo
+	WeChat() wechat.Repo
 	Ping(ctx context.Context) error
 	Close() error
 	Kind() string

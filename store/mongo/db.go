@@ -93,7 +93,7 @@ var indexes = []index{
 }
 
 func (db *DB) ensureIndexes(ctx context.Context) error {
-	all := append(append(append([]index(nil), indexes...), instrumentIndexes()...), workflowIndexes()...)
+	all := append(append(append(append([]index(nil), indexes...), instrumentIndexes()...), workflowIndexes()...), wechatIndexes()...)
 	for _, ix := range all {
 		opts := options.Index()
 		if ix.unique {

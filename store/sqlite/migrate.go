@@ -182,6 +182,34 @@ CREATE INDEX certificates_by_applicant ON certificates (applicant_id, issued_at)
 CREATE INDEX certificates_by_institution ON certificates (institution_id, issued_at);
 CREATE INDEX certificates_by_instrument ON certificates (instrument_id, issued_at);
 `,
+	// 4: WeChat bindings and template message deliveries
+	`
+CREATE TABLE wechat_bindings (
+	app          TEXT NOT NULL,
+	open_id      TEXT NOT NULL,
+	union_id     TEXT NOT NULL,
+	user_id      TEXT NOT NULL,
+	applicant_id TEXT NOT NULL,
+	doc          TEXT NOT NULL,
+	PRIMARY KEY (app, open_id)
+);
+CREATE INDEX bindings_by_union ON wechat_bindings (union_id);
+CREATE INDEX bindings_by_user ON wechat_bindings (user_id);
+CREATE INDEX bindings_by_applicant ON wechat_bindings (applicant_id, app);
+
+CREATE TABLE deliveries (
+	id           TEXT PRIMARY KEY,
+	applicant_id TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	next_at      INTEGER NOT NULL,
+	lease_till   INTEGER NOT NULL,
+	created_at   INTEGER NOT NULL,
+	version      INTEGER NOT NULL,
+	doc          TEXT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries (status, next_at);
+CREATE INDEX deliveries_by_applicant ON deliveries (applicant_id, created_at);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/notify"
+	"github.com/gdqjp/qj/core/wechat"
 )
 
 // Store is what the suite exercises.
@@ -27,6 +28,7 @@ type Store interface {
 	Notifications() notify.Repo
 	Filing() filing.Repo
 	Bookings() booking.Repo
+	WeChat() wechat.Repo
 	Ping(ctx context.Context) error
 }
 
@@ -60,6 +62,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Calendars_Versioned", testCalendars},
 		{"PendingLists", testPendingLists},
 		{"Certificates_IdempotentAndFiltered", testCertificates},
+		{"WeChat_Bindings", testBindings},
+		{"WeChat_DeliveriesLeasedToOneClaimer", testDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
