@@ -22,9 +22,12 @@ import (
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/notify"
 	"github.com/gdqjp/qj/core/refdata"
+	"github.com/gdqjp/qj/core/wechat"
 	mpapi "github.com/gdqjp/qj/miniprogram-api"
+	"github.com/gdqjp/qj/officialaccount"
 	"github.com/gdqjp/qj/store"
 	"github.com/gdqjp/qj/store/redisstore"
+	"github.com/gdqjp/qj/wxsandbox"
 )
 
 // App is one running server: stores, services and the HTTP front doors.
@@ -41,7 +44,15 @@ type App struct {
 	Filing      *filing.Service
 	Bookings    *booking.Service
 	Relay       *notify.Relay
-	HTTP        *fiber.App
+	WeChat      *wechat.Service
+	Sender      *wechat.Worker
+	WX          *officialaccount.Client
+	WeChatFile  WeChatFile
+	// Sandbox is the in-process WeChat API sandbox (nil with real WeChat).
+	Sandbox    *wxsandbox.Server
+	ownSandbox bool
+	OA         *officialaccount.Handler
+	HTTP       *fiber.App
 
 	jobs     *console.Jobs
 	stopJobs context.CancelFunc
@@ -50,6 +61,9 @@ type App struct {
 // Options are what tests may replace.
 type Options struct {
 	Clock core.Clock
+	// Sandbox, when set, is the WeChat API sandbox to use instead of
+	// starting one (several instances in one test share one).
+	Sandbox *wxsandbox.Server
 }
 
 // LoadRefdata reads the reference data from dir, or the embedded copy.
@@ -95,6 +109,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (_ *App
 	a.Bookings.Relay = a.Relay
 	a.Filing = &filing.Service{Instruments: a.Store.Instruments(), Repo: a.Store.Filing(), Ref: a.Ref, Clock: a.Clock, Log: log,
 		Relay: a.Relay, Owner: core.NewID(), Background: jobCtx}
+	if err := a.setupWeChat(opt); err != nil {
+		return nil, err
+	}
 	if a.HTTP, err = a.router(); err != nil {
 		return nil, err
 	}
@@ -110,7 +127,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (_ *App
 // startWorkers runs the background work of a server: the outbox relay, and
 // the repair of batches and bookings a crashed process left half-done.
 func (a *App) startWorkers(ctx context.Context) {
-	a.jobs.WG.Add(2)
+	a.jobs.WG.Add(3)
+	go func() {
+		defer a.jobs.WG.Done()
+		a.Sender.Loop(ctx, 2*time.Second)
+	}()
 	go func() {
 		defer a.jobs.WG.Done()
 		a.Relay.Loop(ctx, time.Second)
@@ -160,9 +181,13 @@ func (a *App) router() (*fiber.App, error) {
 	})
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", a.readyz)
-	(&mpapi.API{Accounts: a.Accounts, Instruments: a.Instruments, Filing: a.Filing, Bookings: a.Bookings, Sessions: a.Sessions,
+	a.OA = &officialaccount.Handler{WX: a.WX, WeChat: a.WeChat, Accounts: a.Accounts, Instruments: a.Instruments,
+		Bookings: a.Bookings, Ref: a.Ref, Redis: a.Redis, Log: a.Log}
+	a.OA.Mount(f)
+	(&mpapi.API{Accounts: a.Accounts, WeChat: a.WeChat, WX: a.WX, Instruments: a.Instruments, Filing: a.Filing, Bookings: a.Bookings, Sessions: a.Sessions,
 		Ref: a.Ref, Log: a.Log}).Mount(f)
 	con := &console.Console{Accounts: a.Accounts, Instruments: a.Instruments, Filing: a.Filing, Bookings: a.Bookings,
+		WeChat: a.WeChat, OA: a.OA, SandboxURL: a.sandboxURL(),
 		Files: a.Store.Files(), Jobs: a.jobs,
 		Sessions: a.Sessions, Ref: a.Ref, Log: a.Log, Redis: a.Redis, CookieSecure: a.Cfg.HTTP.CookieSecure}
 	if err := con.Mount(f); err != nil {
@@ -193,7 +218,10 @@ func (a *App) readyz(c *fiber.Ctx) error {
 }
 
 // Serve answers HTTP on ln until Shutdown.
-func (a *App) Serve(ln net.Listener) error { return a.HTTP.Listener(ln) }
+func (a *App) Serve(ln net.Listener) error {
+	a.SandboxCallback("http://" + ln.Addr().String())
+	return a.HTTP.Listener(ln)
+}
 
 // Shutdown stops accepting requests, waits for the running ones, then lets
 // background imports stop at their next row (each row is saved whole).
@@ -220,6 +248,9 @@ func (a *App) Close() error {
 	if a.Redis != nil {
 		errs = append(errs, a.Redis.Close())
 	}
+	if a.Sandbox != nil && a.ownSandbox {
+		errs = append(errs, a.Sandbox.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -235,6 +266,18 @@ func (a *App) Describe(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "redis: %s\n", MaskURL(a.Cfg.Redis.URL))
 	}
+	if a.Sandbox != nil {
+		fmt.Fprintf(w, "wechat: no official account credentials, using the in-process WeChat API sandbox at %s (users and QR scans: %s/sandbox/)\n", a.Sandbox.URL(), a.Sandbox.URL())
+	} else {
+		fmt.Fprintf(w, "wechat: official account %s, mini program %s\n", a.Cfg.WeChat.OA.AppID, a.Cfg.WeChat.MP.AppID)
+	}
 	fmt.Fprintf(w, "reference data: %d catalog categories, %d regions, %d institutions\n",
 		len(a.Ref.Catalog()), len(a.Ref.Regions()), len(a.Ref.Institutions()))
+}
+
+func (a *App) sandboxURL() string {
+	if a.Sandbox == nil {
+		return ""
+	}
+	return a.Sandbox.URL()
 }

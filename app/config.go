@@ -37,7 +37,20 @@ type Config struct {
 	RefdataDir string `yaml:"refdataDir"`
 	Demo       bool   `yaml:"demo"`
 	LogLevel   string `yaml:"logLevel"`
-	Security   struct {
+	WeChat     struct {
+		APIBase string `yaml:"apiBase"`
+		OA      struct {
+			AppID  string `yaml:"appID"`
+			Secret string `yaml:"secret"`
+			Token  string `yaml:"token"`
+			AESKey string `yaml:"aesKey"`
+		} `yaml:"oa"`
+		MP struct {
+			AppID  string `yaml:"appID"`
+			Secret string `yaml:"secret"`
+		} `yaml:"mp"`
+	} `yaml:"wechat"`
+	Security struct {
 		BcryptCost       int           `yaml:"bcryptCost"`
 		SessionTTL       time.Duration `yaml:"sessionTTL"`
 		MaxLoginFailures int           `yaml:"maxLoginFailures"`
@@ -112,6 +125,13 @@ var envVars = []envVar{
 	ev("QJ_REFDATA_DIR")(str(func(c *Config) *string { return &c.RefdataDir })),
 	ev("QJ_DEMO")(boolean(func(c *Config) *bool { return &c.Demo })),
 	ev("QJ_LOG_LEVEL")(str(func(c *Config) *string { return &c.LogLevel })),
+	ev("QJ_WECHAT_API_BASE")(str(func(c *Config) *string { return &c.WeChat.APIBase })),
+	ev("QJ_OA_APPID")(str(func(c *Config) *string { return &c.WeChat.OA.AppID })),
+	ev("QJ_OA_SECRET")(str(func(c *Config) *string { return &c.WeChat.OA.Secret })),
+	ev("QJ_OA_TOKEN")(str(func(c *Config) *string { return &c.WeChat.OA.Token })),
+	ev("QJ_OA_AESKEY")(str(func(c *Config) *string { return &c.WeChat.OA.AESKey })),
+	ev("QJ_MP_APPID")(str(func(c *Config) *string { return &c.WeChat.MP.AppID })),
+	ev("QJ_MP_SECRET")(str(func(c *Config) *string { return &c.WeChat.MP.Secret })),
 	ev("QJ_BCRYPT_COST")(integer(func(c *Config) *int { return &c.Security.BcryptCost })),
 	ev("QJ_SESSION_TTL")(dur(func(c *Config) *time.Duration { return &c.Security.SessionTTL })),
 	ev("QJ_MAX_LOGIN_FAILURES")(integer(func(c *Config) *int { return &c.Security.MaxLoginFailures })),
@@ -185,6 +205,10 @@ func (c Config) Print(w io.Writer) {
 		switch e.name {
 		case "QJ_MONGO_URI", "QJ_REDIS_URL":
 			v = MaskURL(v)
+		case "QJ_OA_SECRET", "QJ_OA_TOKEN", "QJ_OA_AESKEY", "QJ_MP_SECRET":
+			if v != "" {
+				v = "****"
+			}
 		}
 		if v == "" {
 			v = "(empty)"

@@ -66,6 +66,8 @@ var scoped = map[string]func(f fixture) string{
 	"GET /instruments/import/jobs/:id":             func(f fixture) string { return "/instruments/import/jobs/" + f.jobID },
 	"GET /instruments/import/jobs/:id/status":      func(f fixture) string { return "/instruments/import/jobs/" + f.jobID + "/status" },
 	"GET /instruments/import/jobs/:id/report.xlsx": func(f fixture) string { return "/instruments/import/jobs/" + f.jobID + "/report.xlsx" },
+	// A QR image is public by design: its ticket is unguessable and short-lived.
+	"GET /wechat/qr/:ticket": nil,
 	// Addressed by the session, never by another applicant's id.
 	"GET /instruments/import/:kind":         nil,
 	"POST /instruments/import/:kind":        nil,

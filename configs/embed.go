@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds config.yaml and the reference data files.
 //
-//go:embed config.yaml catalog.csv regions.csv institutions.yaml
+//go:embed config.yaml catalog.csv regions.csv institutions.yaml wechat.yaml
 var FS embed.FS

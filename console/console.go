@@ -28,6 +28,8 @@ import (
 	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
+	"github.com/gdqjp/qj/core/wechat"
+	"github.com/gdqjp/qj/officialaccount"
 	"github.com/gdqjp/qj/store/redisstore"
 	"github.com/gdqjp/qj/web"
 )
@@ -47,10 +49,14 @@ const SessionCookie = "qj_session"
 
 // Console holds the handlers' dependencies.
 type Console struct {
-	Accounts     *account.Service
-	Instruments  *instrument.Service
-	Filing       *filing.Service
-	Bookings     *booking.Service
+	Accounts    *account.Service
+	Instruments *instrument.Service
+	Filing      *filing.Service
+	Bookings    *booking.Service
+	WeChat      *wechat.Service
+	OA          *officialaccount.Handler
+	// SandboxURL is the in-process WeChat sandbox (empty with real WeChat).
+	SandboxURL   string
 	Files        core.FileRepo
 	Jobs         *Jobs
 	Sessions     *redisstore.Sessions
@@ -100,10 +106,15 @@ func (h *Console) Mount(app *fiber.App) error {
 	r.Get("/register", h.registerPage)
 	r.Post("/register", web.LimitBody(2*account.MaxRegistrationFile+(1<<20)), h.register)
 	r.Get("/register/template", h.letterTemplate)
+	r.Get("/login/wechat", h.wechatLoginPage)
+	r.Get("/wechat/qr-status", h.qrStatus)
 
 	in := r.Group("", h.requireLogin)
 	in.Get("/", h.home)
 	in.Get("/account/password", h.passwordPage)
+	in.Get("/account/wechat", h.wechatSettings)
+	in.Post("/account/wechat/unbind", h.wechatUnbind)
+	in.Get("/notifications", h.deliveriesPage)
 	in.Post("/account/password", h.changePassword)
 
 	// Applicant: own registration.
@@ -268,6 +279,16 @@ func (h *Console) parseTemplates() error {
 			return fmt.Sprintf("%d B", n)
 		},
 		"seq": func(n int) []int { return make([]int, n) },
+		"eventName": func(t string) string {
+			return map[string]string{"filing.submitted": "备案已提交", "filing.withdrawn": "备案已撤销", "filing.approved": "备案已审核",
+				"filing.returned": "备案被退回", "filing.dispatched": "备案已分派", "filing.transferred": "备案已转送省院",
+				"filing.declined": "备案待处理", "filing.revoked": "备案被撤销", "booking.created": "预约已提交",
+				"booking.confirmed": "预约已确认", "booking.rejected": "预约被拒绝", "booking.returned": "预约被退回",
+				"booking.cancelled": "预约已取消", "booking.completed": "已完检"}[t]
+		},
+		"deliveryStatus": func(s string) string {
+			return map[string]string{wechat.Pending: "待发送", wechat.Sent: "已送达", wechat.Failed: "发送失败", wechat.Abandoned: "多次重试失败"}[s]
+		},
 		"percent": func(a, b int) int {
 			if b == 0 {
 				return 100
@@ -504,6 +525,7 @@ var flashes = map[string]string{
 	"booking-return":     "已退回该预约。",
 	"settled":            "检定结果已登记。",
 	"calendar-saved":     "预约日历已保存。",
+	"wechat-unbound":     "已解除微信绑定。",
 	"logged-out":         "您已安全退出。",
 }
 

@@ -14,7 +14,7 @@ type menuGroup struct {
 
 // menuFor is the left menu of a role (manual 图 9: menus on the left).
 func menuFor(p core.Principal) []menuGroup {
-	account := menuGroup{Label: "账号设置", Icon: "user", Items: []menuItem{{"password", "修改密码", "/account/password"}}}
+	account := menuGroup{Label: "账号设置", Icon: "user", Items: []menuItem{{"password", "修改密码", "/account/password"}, {"wechat", "微信绑定", "/account/wechat"}}}
 	switch {
 	case p.IsApplicant() && !p.ApplicantApproved:
 		return []menuGroup{
@@ -41,7 +41,7 @@ func menuFor(p core.Principal) []menuGroup {
 			book.Items = append(book.Items, menuItem{"booking-" + m.key, m.label, "/bookings?status=" + m.key})
 		}
 		groups = append(groups, inst, filing, book)
-		other := menuGroup{Label: "其他", Icon: "more", Items: []menuItem{{"certificates", "证书查询", "/certificates"}, {"registration", "注册信息", "/registration"}}}
+		other := menuGroup{Label: "其他", Icon: "more", Items: []menuItem{{"certificates", "证书查询", "/certificates"}, {"deliveries", "消息推送记录", "/notifications"}, {"registration", "注册信息", "/registration"}}}
 		if !p.SubUser {
 			other.Items = append(other.Items, menuItem{"subusers", "子用户", "/subusers"})
 		}

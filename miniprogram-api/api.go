@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/gdqjp/qj/core/filing"
 	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/refdata"
+	"github.com/gdqjp/qj/core/wechat"
 	"github.com/gdqjp/qj/store/redisstore"
 	"github.com/gdqjp/qj/web"
 )
@@ -30,6 +30,8 @@ type API struct {
 	Instruments *instrument.Service
 	Filing      *filing.Service
 	Bookings    *booking.Service
+	WeChat      *wechat.Service
+	WX          WeChatMP
 	Sessions    *redisstore.Sessions
 	Ref         *refdata.Data
 	Log         *slog.Logger
@@ -45,6 +47,8 @@ func (a *API) Mount(app *fiber.App) {
 		return web.LimitBody(1 << 20)(c)
 	})
 	g.Post("/login/password", a.loginPassword)
+	g.Post("/login/wechat", a.loginWeChat)
+	g.Post("/login/phone", a.loginPhone)
 	g.Get("/me", a.auth, a.me)
 	g.Post("/logout", a.auth, a.logout)
 	g.Get("/instruments", a.auth, a.listInstruments)
@@ -154,8 +158,9 @@ func (a *API) userJSON(u *account.User, app *account.Applicant) UserJSON {
 }
 
 type loginRequest struct {
-	Account  string `json:"account"`
-	Password string `json:"password"`
+	Account   string `json:"account"`
+	Password  string `json:"password"`
+	LoginCode string `json:"loginCode"` // optional wx.login code: binds this WeChat to the account
 }
 
 type loginResponse struct {
@@ -179,11 +184,8 @@ func (a *API) loginPassword(c *fiber.Ctx) error {
 	if app == nil || app.Status != account.StatusApproved {
 		return errNotApproved()
 	}
-	token, err := a.Sessions.Create(c.UserContext(), u.ID, redisstore.ChannelMP)
-	if err != nil {
-		return err
-	}
-	return c.JSON(loginResponse{Token: token, ExpiresIn: int(a.Sessions.TTL / time.Second), User: a.userJSON(u, app)})
+	a.bindLoginCode(c.UserContext(), req.LoginCode, u.ID)
+	return a.session(c, u)
 }
 
 type meResponse struct {
