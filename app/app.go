@@ -64,6 +64,9 @@ type Options struct {
 	// Sandbox, when set, is the WeChat API sandbox to use instead of
 	// starting one (several instances in one test share one).
 	Sandbox *wxsandbox.Server
+	// ManualWorkers leaves the outbox relay and the notification sender to
+	// the caller (tests drive their RunOnce step by step).
+	ManualWorkers bool
 }
 
 // LoadRefdata reads the reference data from dir, or the embedded copy.
@@ -120,22 +123,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (_ *App
 			return nil, fmt.Errorf("load demo data: %w", err)
 		}
 	}
-	a.startWorkers(jobCtx)
+	a.startWorkers(jobCtx, !opt.ManualWorkers)
 	return a, nil
 }
 
 // startWorkers runs the background work of a server: the outbox relay, and
 // the repair of batches and bookings a crashed process left half-done.
-func (a *App) startWorkers(ctx context.Context) {
-	a.jobs.WG.Add(3)
-	go func() {
-		defer a.jobs.WG.Done()
-		a.Sender.Loop(ctx, 2*time.Second)
-	}()
-	go func() {
-		defer a.jobs.WG.Done()
-		a.Relay.Loop(ctx, time.Second)
-	}()
+func (a *App) startWorkers(ctx context.Context, delivery bool) {
+	if delivery {
+		a.jobs.WG.Add(2)
+		go func() {
+			defer a.jobs.WG.Done()
+			a.Sender.Loop(ctx, 2*time.Second)
+		}()
+		go func() {
+			defer a.jobs.WG.Done()
+			a.Relay.Loop(ctx, time.Second)
+		}()
+	}
+	a.jobs.WG.Add(1)
 	go func() {
 		defer a.jobs.WG.Done()
 		t := time.NewTicker(20 * time.Second)

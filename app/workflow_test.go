@@ -40,8 +40,9 @@ type flow struct {
 	ctx   context.Context
 }
 
-func newFlow(t *testing.T) *flow {
-	e := apptest.New(t)
+func newFlow(t *testing.T) *flow { return newFlowOn(t, apptest.New(t)) }
+
+func newFlowOn(t *testing.T, e *apptest.Env) *flow {
 	f := &flow{t: t, e: e, tok: e.MPLogin(app.DemoApplicant, app.DemoPassword), ctx: context.Background()}
 	f.owner = f.principal(app.DemoApplicant)
 	f.gz = f.principal(app.DemoStaff)

@@ -54,6 +54,7 @@ func (h *Handler) Mount(app *fiber.App) {
 // (safe mode) and parses; the answer is a passive reply or "success".
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	w = &countingWriter{ResponseWriter: w}
 	ctx, cancel := context.WithTimeout(r.Context(), 4*time.Second)
 	defer cancel()
 	srv := h.WX.OA.GetServer(r, w)
@@ -79,6 +80,9 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !replied {
+		if w.(*countingWriter).n > 0 {
+			return // the SDK already answered "success" (plain mode)
+		}
 		// Nothing to say (or a duplicate): WeChat expects "success".
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("success"))
@@ -87,6 +91,17 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	if err := srv.Send(); err != nil {
 		h.Log.Error("wechat reply", "err", err)
 	}
+}
+
+// countingWriter notes whether the SDK has already written an answer.
+type countingWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	c.n += len(b)
+	return c.ResponseWriter.Write(b)
 }
 
 // dedup: WeChat retries a push it did not get an answer to (three times

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sirupsen/logrus"
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
 	mpsdk "github.com/silenceper/wechat/v2/miniprogram"
@@ -77,6 +78,10 @@ func HTTPClient(apiBase string, timeout time.Duration) (*http.Client, error) {
 }
 
 var setClientOnce sync.Mutex
+
+// The SDK logs through logrus' global logger (signature failures, debug
+// dumps of every message). Our handlers log what matters through slog.
+func init() { logrus.SetOutput(io.Discard) }
 
 // UseHTTPClient makes the SDK use c. The SDK's client is process-global:
 // set it once, at start.

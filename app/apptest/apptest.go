@@ -62,13 +62,27 @@ func New(t testing.TB) *Env {
 // NewWith starts a test server with cfg.
 func NewWith(t testing.TB, cfg app.Config, demo bool) *Env {
 	t.Helper()
+	return NewOpts(t, cfg, demo, app.Options{})
+}
+
+// NewManual starts a demo test server whose outbox relay and notification
+// sender run only when the test calls their RunOnce.
+func NewManual(t testing.TB) *Env {
+	t.Helper()
+	return NewOpts(t, Config(t), true, app.Options{ManualWorkers: true})
+}
+
+// NewOpts starts a test server with cfg and opt (its Clock is the test's).
+func NewOpts(t testing.TB, cfg app.Config, demo bool, opt app.Options) *Env {
+	t.Helper()
 	cfg.Demo = demo
 	clock := core.NewFixedClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := app.New(context.Background(), cfg, log, app.Options{Clock: clock})
+	opt.Clock = clock
+	a, err := app.New(context.Background(), cfg, log, opt)
 	if err != nil {
 		t.Fatalf("start app: %v", err)
 	}
@@ -315,6 +329,9 @@ func (e *Env) Serve() string {
 	if err != nil {
 		e.T.Fatal(err)
 	}
+	// Point the sandbox phone here before returning, not when the
+	// goroutine gets to it.
+	e.App.SandboxCallback("http://" + ln.Addr().String())
 	go func() { _ = e.App.Serve(ln) }()
 	e.T.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
