@@ -14,7 +14,7 @@ build:
 	$(GO) build -o bin/server ./cmd/server
 
 ## test: every test — Go unit, contract (SQLite + Mongo adapter on FerretDB), API, end-to-end, browser, mini program
-test: vet test-go test-mongo test-miniprogram
+test: vet test-go test-mongo test-miniprogram fuzz
 
 vet:
 	$(GO) vet ./...
@@ -29,6 +29,11 @@ test-mongo:
 ## test-miniprogram: the mini program's jest suites (miniprogram-simulate; e2e against the real server)
 test-miniprogram:
 	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm test
+
+## fuzz: a short run of the WeChat callback fuzz target (longer: make fuzz FUZZTIME=10m)
+FUZZTIME ?= 10s
+fuzz:
+	set -o pipefail; $(GO) test -run '^$$' -fuzz '^FuzzCallback$$' -fuzztime $(FUZZTIME) ./app/ 2>&1 | grep -v '^fuzz: elapsed' | sed 's/^ok /fuzz (FuzzCallback, $(FUZZTIME)): ok /'
 
 ## bench: the performance figures the issues ask for (each heavy benchmark runs once)
 bench:

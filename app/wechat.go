@@ -88,6 +88,13 @@ func (a *App) setupWeChat(opt Options) error {
 	}
 	officialaccount.UseHTTPClient(hc)
 	a.WX = officialaccount.NewClient(s, a.Redis, hc)
+	if a.ownSandbox {
+		// The sandbox phone shows the menu at once; with real WeChat the menu
+		// is pushed on purpose (server wechat menu).
+		if err := a.WX.PushMenu(file.Menu); err != nil {
+			a.Log.Warn("push the menu to the WeChat sandbox", "err", err)
+		}
+	}
 	a.WeChat = &wechat.Service{Repo: a.Store.WeChat(), Accounts: a.Store.Accounts(), Clock: a.Clock, Log: a.Log}
 	a.Sender = &wechat.Worker{Repo: a.Store.WeChat(), Sender: a.WX, Pauser: officialaccount.NewPauser(a.Redis),
 		Batches: batchProgress{a}, Templates: file.templates(), Clock: a.Clock, Owner: core.NewID(), Log: a.Log,

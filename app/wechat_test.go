@@ -95,6 +95,9 @@ func (w *wx) bindDemo(u wxsandbox.User) {
 func TestWeChat_CallbackPlainAndSafeMode(t *testing.T) {
 	w := newWX(t)
 	ctx := context.Background()
+	if m := w.sb.Menu(); len(m) != 3 || m[1].Key != "BIND" {
+		t.Fatalf("menu not pushed to the in-process sandbox: %+v", m)
+	}
 	echo, err := w.sb.VerifyEcho(ctx)
 	if err != nil || !echo.OK {
 		t.Fatalf("echostr verification: %+v %v", echo, err)

@@ -64,11 +64,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer a.Close()
 		fmt.Fprintln(stdout, "demo data loaded")
 		return nil
+	case "wechat":
+		if len(args) == 0 || args[0] != "menu" {
+			return errors.New("usage: server wechat menu   (creates the official account's menu from configs/wechat.yaml)")
+		}
+		return pushMenu(ctx, cfg, log, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: server [serve | user create … | demo]")
+		fmt.Fprintln(stdout, "usage: server [serve | user create … | demo | wechat menu]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, user create, demo)", cmd)
+	return fmt.Errorf("unknown command %q (serve, user create, demo, wechat menu)", cmd)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -114,6 +119,24 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger, stdout io.Writ
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	fmt.Fprintln(stdout, "stopped")
+	return nil
+}
+
+// pushMenu creates the official account's menu (WeChat replaces the whole
+// menu; users see it within minutes).
+func pushMenu(ctx context.Context, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
+	if cfg.WeChat.OA.AppID == "" {
+		return errors.New("set QJ_OA_APPID and QJ_OA_SECRET (and QJ_WECHAT_API_BASE for a sandbox) to push the menu")
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{ManualWorkers: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.WX.PushMenu(a.WeChatFile.Menu); err != nil {
+		return fmt.Errorf("push the menu: %w", err)
+	}
+	fmt.Fprintf(stdout, "menu pushed to %s: %d buttons\n", cfg.WeChat.OA.AppID, len(a.WeChatFile.Menu))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gdqjp/qj/wxsandbox"
 	"io"
 	"net/http"
 	"os"
@@ -174,5 +175,38 @@ func TestServer_BrokenReferenceDataStopsStart(t *testing.T) {
 	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), dir+"/regions.csv 第 225 行: 区域代码 440106 重复") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestServer_WeChatMenuSubcommand(t *testing.T) {
+	sb, err := wxsandbox.Start(wxsandbox.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	c := sb.Config()
+	env := map[string]string{"QJ_DATA_DIR": t.TempDir(), "QJ_WECHAT_API_BASE": sb.URL(),
+		"QJ_OA_APPID": c.OfficialAccount.AppID, "QJ_OA_SECRET": c.OfficialAccount.Secret}
+	if u := os.Getenv("QJ_TEST_REDIS_URL"); u != "" {
+		env["QJ_REDIS_URL"] = u
+		env["QJ_REDIS_PREFIX"] = fmt.Sprintf("qjmenu:%d:", time.Now().UnixNano())
+	}
+	getenv := func(k string) string { return env[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"wechat", "menu"}, getenv, &out, io.Discard, nil); err != nil {
+		t.Fatalf("menu: %v %s", err, out.String())
+	}
+	m := sb.Menu()
+	if len(m) != 3 || m[0].Name != "查询" || len(m[0].SubButton) != 2 || m[0].SubButton[0].Key != "FILING_QUERY" || m[1].Key != "BIND" {
+		t.Fatalf("sandbox menu: %+v", m)
+	}
+	// A wrong secret is WeChat's refusal, reported, not a crash.
+	env["QJ_OA_SECRET"] = "wrong"
+	if err := run(context.Background(), []string{"wechat", "menu"}, getenv, &out, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "40125") {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	// No credentials: told what to set.
+	if err := run(context.Background(), []string{"wechat", "menu"}, func(string) string { return "" }, &out, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "QJ_OA_APPID") {
+		t.Fatalf("no credentials: %v", err)
 	}
 }
