@@ -95,7 +95,7 @@ button.plain{background:#eee;color:#222} input[type=text],select{padding:4px;mar
 <tr><th>收到的接口请求</th><td>{{.Requests}} 个（<a href="/sandbox/requests">查看</a>）</td><th>故障注入</th><td>{{if .Faults}}{{len .Faults}} 条生效（<a href="/sandbox/faults">查看</a>）{{else}}无{{end}}</td></tr>
 </table>
 <form method="post" action="/sandbox/form/config">
-<p>服务器地址（URL）：<input type="text" name="callback_url" size="60" value="{{.Cfg.OfficialAccount.CallbackURL}}" placeholder="http://127.0.0.1:8080/wechat/callback">
+<p>服务器地址（URL）：<input type="text" name="callback_url" size="60" value="{{.Cfg.OfficialAccount.CallbackURL}}" placeholder="http://127.0.0.1:8080/wechat/oa">
 消息加解密方式：<select name="message_mode">
 {{$m := .Cfg.OfficialAccount.MessageMode}}
 <option value="plain"{{if eq $m "plain"}} selected{{end}}>明文模式</option>

@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	mode := fs.String("mode", env("QJ_SANDBOX_MODE", string(wxsandbox.ModePlain)), "message mode: plain, safe or compat (env QJ_SANDBOX_MODE)")
 	mpAppID := fs.String("mp-appid", env("QJ_MP_APPID", d.MiniProgram.AppID), "mini program appid (env QJ_MP_APPID)")
 	mpSecret := fs.String("mp-secret", env("QJ_MP_SECRET", d.MiniProgram.Secret), "mini program secret (env QJ_MP_SECRET)")
-	callback := fs.String("callback", env("QJ_SANDBOX_CALLBACK", "http://127.0.0.1:8080/wechat/callback"), "official account server URL the phone pushes events to (env QJ_SANDBOX_CALLBACK)")
+	callback := fs.String("callback", env("QJ_SANDBOX_CALLBACK", "http://127.0.0.1:8080/wechat/oa"), "official account server URL the phone pushes events to (env QJ_SANDBOX_CALLBACK)")
 	users := fs.Int("users", 2, "number of simulated users to create at start (the first one follows the official account)")
 	if err := fs.Parse(args); err != nil {
 		return err
