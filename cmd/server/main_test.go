@@ -200,8 +200,12 @@ func TestServer_WeChatMenuSubcommand(t *testing.T) {
 	if len(m) != 3 || m[0].Name != "查询" || len(m[0].SubButton) != 2 || m[0].SubButton[0].Key != "FILING_QUERY" || m[1].Key != "BIND" {
 		t.Fatalf("sandbox menu: %+v", m)
 	}
-	// A wrong secret is WeChat's refusal, reported, not a crash.
+	// A wrong secret is WeChat's refusal, reported, not a crash (a fresh
+	// prefix: the shared Redis still holds the good token from above).
 	env["QJ_OA_SECRET"] = "wrong"
+	if env["QJ_REDIS_URL"] != "" {
+		env["QJ_REDIS_PREFIX"] += "again:"
+	}
 	if err := run(context.Background(), []string{"wechat", "menu"}, getenv, &out, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "40125") {
 		t.Fatalf("wrong secret: %v", err)
 	}
