@@ -16,6 +16,7 @@ import (
 	"github.com/gdqjp/qj/core"
 	"github.com/gdqjp/qj/core/booking"
 	"github.com/gdqjp/qj/core/filing"
+	"github.com/gdqjp/qj/core/instrument"
 	"github.com/gdqjp/qj/core/wechat"
 	"github.com/gdqjp/qj/wxsandbox"
 )
@@ -375,9 +376,29 @@ func TestWeChat_TemplatePushesDigestAndDeliveryLog(t *testing.T) {
 		last.Data["thing2"] != "广州计量检测技术研究院" {
 		t.Fatalf("booking push: %+v", last)
 	}
+	// Confirmed, verified at the front desk: the completion template.
+	if _, err := w.e.App.Bookings.Act(w.ctx, w.gz, bk.ID, booking.Confirm, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	today := string(core.Today(w.e.Clock))
+	if _, err := w.e.App.Bookings.Settle(w.ctx, w.gz, bk.ID, ids[0], booking.Settlement{Outcome: booking.OutcomeVerified,
+		Result: instrument.Qualified, CertificateNo: "GZJL2026-0009", VerifyDate: today, ValidUntil: "2027-11-24"}); err != nil {
+		t.Fatal(err)
+	}
+	w.pushes()
+	var done []wxsandbox.Delivery
+	for _, d := range w.sb.Deliveries() {
+		if d.TemplateID == "TPL_VERIFY_DONE" {
+			done = append(done, d)
+		}
+	}
+	if len(done) != 2 || done[0].Data["character_string1"] != bk.Number || done[0].Data["thing2"] != "1台仪器已完成检定" || done[0].Data["phrase3"] != "已完检" {
+		t.Fatalf("completion pushes: %+v", done)
+	}
 	b := w.e.Browser()
 	b.Login(app.DemoApplicant, app.DemoPassword)
-	if r := b.Get("/notifications"); strings.Count(r.Body, "已送达 ") != 6 {
+	// 4 digests + 2×(created, confirmed, completed)
+	if r := b.Get("/notifications"); strings.Count(r.Body, "已送达 ") != 10 {
 		t.Fatalf("delivery log: %s", r.Body)
 	}
 }

@@ -36,8 +36,6 @@ type Handler struct {
 	Ref         *refdata.Data
 	Redis       *redisstore.Client
 	Log         *slog.Logger
-	// Slow runs work that must not delay the 5-second answer.
-	Slow func(func(context.Context))
 }
 
 // Mount registers the WeChat routes.
