@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -94,11 +95,9 @@ func TestBrowser_Journey(t *testing.T) {
 		chromedp.SendKeys(css(`form.settle input[name="certificateNo"]`), "GZJL-2026-000001"),
 		chromedp.SetValue(css(`form.settle input[name="validUntil"]`), "2027-11-20"),
 		chromedp.Click(css(`form.settle button`)),
-		chromedp.WaitVisible(css("#booking-status")),
 	))
-	st, err = chromedp.Run(ctx, chromedp.Text(css("#booking-status")))
-	must(t, err)
-	mustContain(t, "after the front desk", st, "已完检")
+	// The confirmed page already shows a status: wait for the new page's.
+	mustContain(t, "after the front desk", waitText(ctx, "#booking-status", "已完检"), "已完检")
 	Shot(t, ctx, "32-completed")
 
 	// The applicant sees the certificate (relayed in the background).
@@ -117,4 +116,21 @@ func TestBrowser_Journey(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	Shot(t, ctx, "33-certificate")
+}
+
+// waitText reads sel until it contains want (a page may still be
+// navigating) and returns the last text read.
+func waitText(ctx context.Context, sel, want string) string {
+	last := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		st, err := chromedp.Run(c, chromedp.Text(css(sel)))
+		cancel()
+		if err == nil {
+			if last = st; strings.Contains(st, want) {
+				break
+			}
+		}
+	}
+	return last
 }

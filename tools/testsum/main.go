@@ -28,6 +28,7 @@ func main() {
 	output := map[string]*strings.Builder{} // package/test → output
 	var passed, failed, skipped int
 	var failedTests []string
+	running := map[string]bool{} // started, not (yet) ended: a crash leaves them here
 	pkgFailed := 0
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -41,6 +42,8 @@ func main() {
 		}
 		key := ev.Package + "/" + ev.Test
 		switch ev.Action {
+		case "run":
+			running[key] = true
 		case "output":
 			b := output[key]
 			if b == nil {
@@ -62,6 +65,7 @@ func main() {
 				}
 				continue
 			}
+			delete(running, key)
 			switch ev.Action {
 			case "pass":
 				passed++
@@ -72,6 +76,13 @@ func main() {
 				skipped++
 			}
 		}
+	}
+	// A test binary that crashed (panic in a goroutine, os.Exit, time-out)
+	// ends its running tests without a verdict; their output says why.
+	for k := range running {
+		failed++
+		failedTests = append(failedTests, k+" (never finished: the test binary stopped)")
+		output[k+" (never finished: the test binary stopped)"] = output[k]
 	}
 	sort.Strings(failedTests)
 	for _, k := range failedTests {
