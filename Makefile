@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run test test-go test-mongo test-miniprogram fuzz bench build vet clean
+.PHONY: run test test-go test-mongo test-miniprogram fuzz race bench build vet clean
 
 ## run: the server with demo data on :8080 (embedded SQLite and Redis, nothing else needed)
 run:
@@ -34,6 +34,10 @@ test-miniprogram:
 FUZZTIME ?= 10s
 fuzz:
 	set -o pipefail; $(GO) test -run '^$$' -fuzz '^FuzzCallback$$' -fuzztime $(FUZZTIME) ./app/ 2>&1 | grep -v '^fuzz: elapsed' | sed 's/^ok /fuzz (FuzzCallback, $(FUZZTIME)): ok /'
+
+## race: the Go tests under the race detector (slow; not part of make test)
+race:
+	set -o pipefail; $(GO) test -race -count=1 -json ./... | $(GO) run ./tools/testsum "go test -race"
 
 ## bench: the performance figures the issues ask for (each heavy benchmark runs once)
 bench:

@@ -53,7 +53,9 @@ func (h *Handler) Mount(app *fiber.App) {
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	w = &countingWriter{ResponseWriter: w}
-	ctx, cancel := context.WithTimeout(r.Context(), 4*time.Second)
+	// Not r.Context(): through Fiber's adaptor that is fasthttp's RequestCtx,
+	// whose Done channel races with server shutdown. WeChat waits 5 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	srv := h.WX.OA.GetServer(r, w)
 	replied := false

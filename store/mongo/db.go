@@ -29,6 +29,10 @@ type DB struct {
 	db     *mongo.Database
 	bucket *gridfs.Bucket
 	log    *slog.Logger
+	// queue lines up this process's writers of one document before they
+	// compete for its lock document, so they wait on a channel instead of
+	// polling the database (fewer round trips, first come first served).
+	queue keyedQueue
 }
 
 // Open connects to uri, uses database name and creates the indexes.

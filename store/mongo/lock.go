@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -33,9 +34,23 @@ type lockDoc struct {
 }
 
 func (db *DB) lock(ctx context.Context, key string) (func(), error) {
+	deadline := time.Now().Add(lockWait)
+	leave, err := db.queue.enter(ctx, key, deadline)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := db.lockDoc(ctx, key, deadline)
+	if err != nil {
+		leave()
+		return nil, err
+	}
+	return func() { unlock(); leave() }, nil
+}
+
+// lockDoc takes the lock document of key (other processes compete for it).
+func (db *DB) lockDoc(ctx context.Context, key string, deadline time.Time) (func(), error) {
 	locks := db.db.Collection("locks")
 	owner := core.NewID()
-	deadline := time.Now().Add(lockWait)
 	backoff := time.Millisecond
 	for {
 		now := time.Now()
@@ -87,4 +102,49 @@ func (db *DB) locked(ctx context.Context, coll, id string, fn func() error) erro
 	}
 	defer unlock()
 	return fn()
+}
+
+// keyedQueue is one semaphore per key, dropped when nobody holds or waits.
+type keyedQueue struct {
+	mu   sync.Mutex
+	keys map[string]*queueSlot
+}
+
+type queueSlot struct {
+	sem   chan struct{}
+	users int
+}
+
+// enter waits for key's turn until deadline or ctx ends.
+func (q *keyedQueue) enter(ctx context.Context, key string, deadline time.Time) (func(), error) {
+	q.mu.Lock()
+	if q.keys == nil {
+		q.keys = map[string]*queueSlot{}
+	}
+	s := q.keys[key]
+	if s == nil {
+		s = &queueSlot{sem: make(chan struct{}, 1)}
+		q.keys[key] = s
+	}
+	s.users++
+	q.mu.Unlock()
+	release := func() {
+		q.mu.Lock()
+		if s.users--; s.users == 0 {
+			delete(q.keys, key)
+		}
+		q.mu.Unlock()
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case s.sem <- struct{}{}:
+		return func() { <-s.sem; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	case <-t.C:
+		release()
+		return nil, core.Errorf(core.Unavailable, "系统繁忙，请稍后再试")
+	}
 }
