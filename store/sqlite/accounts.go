@@ -57,15 +57,7 @@ func (r accounts) CreateApplicant(ctx context.Context, a *account.Applicant, mai
 }
 
 func (r accounts) GetApplicant(ctx context.Context, id string) (*account.Applicant, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM applicants WHERE id = ?`, id).Scan(&doc); err != nil {
-		return nil, notFound(err, "申请方")
-	}
-	var a account.Applicant
-	if err := json.Unmarshal([]byte(doc), &a); err != nil {
-		return nil, fmt.Errorf("decode applicant %s: %w", id, err)
-	}
-	return &a, nil
+	return getDoc[account.Applicant](ctx, r.db, "申请方", `SELECT doc FROM applicants WHERE id = ?`, id)
 }
 
 func (r accounts) UpdateApplicant(ctx context.Context, a *account.Applicant) error {
@@ -125,24 +117,8 @@ func (r accounts) ListApplicants(ctx context.Context, q account.ApplicantQuery) 
 	if limit <= 0 {
 		limit = 15
 	}
-	rs, err := r.db.query(ctx, "SELECT doc FROM applicants"+cond+" ORDER BY submitted_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rs.Close()
-	var out []*account.Applicant
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, 0, err
-		}
-		var a account.Applicant
-		if err := json.Unmarshal([]byte(doc), &a); err != nil {
-			return nil, 0, fmt.Errorf("decode applicant: %w", err)
-		}
-		out = append(out, &a)
-	}
-	return out, total, rs.Err()
+	out, err := queryDocs[account.Applicant](ctx, r.db, "SELECT doc FROM applicants"+cond+" ORDER BY submitted_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
+	return out, total, err
 }
 
 func (r accounts) CreateUser(ctx context.Context, u *account.User) error {
@@ -150,15 +126,7 @@ func (r accounts) CreateUser(ctx context.Context, u *account.User) error {
 }
 
 func (r accounts) getUser(ctx context.Context, col, v string) (*account.User, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM users WHERE `+col+` = ?`, v).Scan(&doc); err != nil {
-		return nil, notFound(err, "用户")
-	}
-	var u account.User
-	if err := json.Unmarshal([]byte(doc), &u); err != nil {
-		return nil, fmt.Errorf("decode user: %w", err)
-	}
-	return &u, nil
+	return getDoc[account.User](ctx, r.db, "用户", `SELECT doc FROM users WHERE `+col+` = ?`, v)
 }
 
 func (r accounts) GetUser(ctx context.Context, id string) (*account.User, error) {
@@ -222,22 +190,6 @@ func (r accounts) ListUsers(ctx context.Context, q account.UserQuery) ([]*accoun
 	if limit <= 0 {
 		limit = 100
 	}
-	rs, err := r.db.query(ctx, "SELECT doc FROM users"+cond+" ORDER BY created_at, id LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rs.Close()
-	var out []*account.User
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, 0, err
-		}
-		var u account.User
-		if err := json.Unmarshal([]byte(doc), &u); err != nil {
-			return nil, 0, fmt.Errorf("decode user: %w", err)
-		}
-		out = append(out, &u)
-	}
-	return out, total, rs.Err()
+	out, err := queryDocs[account.User](ctx, r.db, "SELECT doc FROM users"+cond+" ORDER BY created_at, id LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
+	return out, total, err
 }

@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -197,6 +198,51 @@ func isUnique(err error) (bool, string) {
 		return true, se.Error()
 	}
 	return false, ""
+}
+
+// getDoc decodes the JSON document of the one row q selects; what names
+// the record in the NotFound message.
+func getDoc[T any](ctx context.Context, db *DB, what, q string, args ...any) (*T, error) {
+	var doc string
+	if err := db.queryRow(ctx, q, args...).Scan(&doc); err != nil {
+		return nil, notFound(err, what)
+	}
+	v := new(T)
+	if err := json.Unmarshal([]byte(doc), v); err != nil {
+		return nil, fmt.Errorf("decode %T: %w", v, err)
+	}
+	return v, nil
+}
+
+// values copies pointed-to records into a slice of values.
+func values[T any](list []*T) []T {
+	out := make([]T, len(list))
+	for i, v := range list {
+		out[i] = *v
+	}
+	return out
+}
+
+// queryDocs decodes the JSON document of every row q selects.
+func queryDocs[T any](ctx context.Context, db *DB, q string, args ...any) ([]*T, error) {
+	rs, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []*T
+	for rs.Next() {
+		var doc string
+		if err := rs.Scan(&doc); err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := json.Unmarshal([]byte(doc), v); err != nil {
+			return nil, fmt.Errorf("decode %T: %w", v, err)
+		}
+		out = append(out, v)
+	}
+	return out, rs.Err()
 }
 
 func notFound(err error, what string) error {

@@ -32,15 +32,7 @@ func (r files) PutFile(ctx context.Context, f *core.File, data []byte) error {
 }
 
 func (r files) GetFile(ctx context.Context, id string) (*core.File, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM files WHERE id = ?`, id).Scan(&doc); err != nil {
-		return nil, notFound(err, "文件")
-	}
-	var f core.File
-	if err := json.Unmarshal([]byte(doc), &f); err != nil {
-		return nil, fmt.Errorf("decode file: %w", err)
-	}
-	return &f, nil
+	return getDoc[core.File](ctx, r.db, "文件", `SELECT doc FROM files WHERE id = ?`, id)
 }
 
 func (r files) OpenFile(ctx context.Context, id string) (*core.File, io.ReadCloser, error) {

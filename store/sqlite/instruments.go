@@ -99,28 +99,12 @@ func (r instruments) Create(ctx context.Context, in *instrument.Instrument, w in
 	})
 }
 
-func decodeInstrument(doc string) (*instrument.Instrument, error) {
-	var in instrument.Instrument
-	if err := json.Unmarshal([]byte(doc), &in); err != nil {
-		return nil, fmt.Errorf("decode instrument: %w", err)
-	}
-	return &in, nil
-}
-
 func (r instruments) Get(ctx context.Context, id string) (*instrument.Instrument, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM instruments WHERE id = ?`, id).Scan(&doc); err != nil {
-		return nil, notFound(err, "仪器")
-	}
-	return decodeInstrument(doc)
+	return getDoc[instrument.Instrument](ctx, r.db, "仪器", `SELECT doc FROM instruments WHERE id = ?`, id)
 }
 
 func (r instruments) GetByIdentity(ctx context.Context, applicantID, key string) (*instrument.Instrument, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM instruments WHERE applicant_id = ? AND identity_key = ?`, applicantID, key).Scan(&doc); err != nil {
-		return nil, notFound(err, "仪器")
-	}
-	return decodeInstrument(doc)
+	return getDoc[instrument.Instrument](ctx, r.db, "仪器", `SELECT doc FROM instruments WHERE applicant_id = ? AND identity_key = ?`, applicantID, key)
 }
 
 func (r instruments) Update(ctx context.Context, in *instrument.Instrument, w instrument.Write) error {
@@ -319,24 +303,7 @@ func (r instruments) List(ctx context.Context, q instrument.Query) ([]*instrumen
 }
 
 func (r instruments) docs(ctx context.Context, query string, args ...any) ([]*instrument.Instrument, error) {
-	rs, err := r.db.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []*instrument.Instrument
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, err
-		}
-		in, err := decodeInstrument(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rs.Err()
+	return queryDocs[instrument.Instrument](ctx, r.db, query, args...)
 }
 
 func (r instruments) IDs(ctx context.Context, q instrument.Query) ([]string, error) {

@@ -39,24 +39,7 @@ func (r wechatRepo) Unbind(ctx context.Context, app wechat.App, openID string) e
 }
 
 func (r wechatRepo) bindings(ctx context.Context, q string, args ...any) ([]*wechat.Binding, error) {
-	rs, err := r.db.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []*wechat.Binding
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var b wechat.Binding
-		if err := json.Unmarshal([]byte(doc), &b); err != nil {
-			return nil, err
-		}
-		out = append(out, &b)
-	}
-	return out, rs.Err()
+	return queryDocs[wechat.Binding](ctx, r.db, q, args...)
 }
 
 func (r wechatRepo) Binding(ctx context.Context, app wechat.App, openID string) (*wechat.Binding, error) {
@@ -157,22 +140,6 @@ func (r wechatRepo) ListDeliveries(ctx context.Context, applicantID string, offs
 	if limit <= 0 {
 		limit = 15
 	}
-	rs, err := r.db.query(ctx, `SELECT doc FROM deliveries WHERE applicant_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, applicantID, limit, offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rs.Close()
-	var out []*wechat.Delivery
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, 0, err
-		}
-		var d wechat.Delivery
-		if err := json.Unmarshal([]byte(doc), &d); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, &d)
-	}
-	return out, total, rs.Err()
+	out, err := queryDocs[wechat.Delivery](ctx, r.db, `SELECT doc FROM deliveries WHERE applicant_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, applicantID, limit, offset)
+	return out, total, err
 }

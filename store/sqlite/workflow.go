@@ -23,24 +23,8 @@ type notifications struct{ db *DB }
 func (db *DB) Notifications() notify.Repo { return notifications{db} }
 
 func (r notifications) PendingEvents(ctx context.Context, limit int) ([]core.Event, error) {
-	rs, err := r.db.query(ctx, `SELECT doc FROM outbox ORDER BY at, id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []core.Event
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var ev core.Event
-		if err := json.Unmarshal([]byte(doc), &ev); err != nil {
-			return nil, fmt.Errorf("decode event: %w", err)
-		}
-		out = append(out, ev)
-	}
-	return out, rs.Err()
+	list, err := queryDocs[core.Event](ctx, r.db, `SELECT doc FROM outbox ORDER BY at, id LIMIT ?`, limit)
+	return values(list), err
 }
 
 func (r notifications) Record(ctx context.Context, events []core.Event, at time.Time) error {
@@ -91,24 +75,8 @@ func (r notifications) ListNotifications(ctx context.Context, q notify.Query) ([
 	if limit <= 0 {
 		limit = 50
 	}
-	rs, err := r.db.query(ctx, "SELECT doc FROM notifications"+cond+" ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rs.Close()
-	var out []notify.Notification
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, 0, err
-		}
-		var n notify.Notification
-		if err := json.Unmarshal([]byte(doc), &n); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, n)
-	}
-	return out, total, rs.Err()
+	list, err := queryDocs[notify.Notification](ctx, r.db, "SELECT doc FROM notifications"+cond+" ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
+	return values(list), total, err
 }
 
 // ---------------------------------------------------------------- filing batches and sequences
@@ -129,15 +97,7 @@ func (r batches) CreateBatch(ctx context.Context, b *filing.Batch) error {
 }
 
 func (r batches) GetBatch(ctx context.Context, id string) (*filing.Batch, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM batches WHERE id = ?`, id).Scan(&doc); err != nil {
-		return nil, notFound(err, "批次")
-	}
-	var b filing.Batch
-	if err := json.Unmarshal([]byte(doc), &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return getDoc[filing.Batch](ctx, r.db, "批次", `SELECT doc FROM batches WHERE id = ?`, id)
 }
 
 func (r batches) SaveBatch(ctx context.Context, b *filing.Batch) error {
@@ -221,20 +181,8 @@ func (r bookings) Create(ctx context.Context, b *booking.Booking, events []core.
 	})
 }
 
-func decodeBooking(doc string) (*booking.Booking, error) {
-	var b booking.Booking
-	if err := json.Unmarshal([]byte(doc), &b); err != nil {
-		return nil, fmt.Errorf("decode booking: %w", err)
-	}
-	return &b, nil
-}
-
 func (r bookings) get(ctx context.Context, col, v string) (*booking.Booking, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM bookings WHERE `+col+` = ?`, v).Scan(&doc); err != nil {
-		return nil, notFound(err, "预约单")
-	}
-	return decodeBooking(doc)
+	return getDoc[booking.Booking](ctx, r.db, "预约单", `SELECT doc FROM bookings WHERE `+col+` = ?`, v)
 }
 
 func (r bookings) Get(ctx context.Context, id string) (*booking.Booking, error) {
@@ -321,24 +269,7 @@ func (r bookings) List(ctx context.Context, q booking.Query) ([]*booking.Booking
 }
 
 func (r bookings) docs(ctx context.Context, q string, args ...any) ([]*booking.Booking, error) {
-	rs, err := r.db.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var out []*booking.Booking
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, err
-		}
-		b, err := decodeBooking(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rs.Err()
+	return queryDocs[booking.Booking](ctx, r.db, q, args...)
 }
 
 func (r bookings) Stale(ctx context.Context, before time.Time) ([]*booking.Booking, error) {
@@ -393,15 +324,7 @@ func (r bookings) Booked(ctx context.Context, keys []string) (map[string]int, er
 }
 
 func (r bookings) GetCalendar(ctx context.Context, inst string) (*booking.Calendar, error) {
-	var doc string
-	if err := r.db.queryRow(ctx, `SELECT doc FROM calendars WHERE institution_id = ?`, inst).Scan(&doc); err != nil {
-		return nil, notFound(err, "预约日历")
-	}
-	var c booking.Calendar
-	if err := json.Unmarshal([]byte(doc), &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return getDoc[booking.Calendar](ctx, r.db, "预约日历", `SELECT doc FROM calendars WHERE institution_id = ?`, inst)
 }
 
 func (r bookings) SaveCalendar(ctx context.Context, c *booking.Calendar) error {
@@ -485,22 +408,6 @@ func (r bookings) ListCertificates(ctx context.Context, q booking.CertQuery) ([]
 	if limit <= 0 {
 		limit = 15
 	}
-	rs, err := r.db.query(ctx, "SELECT doc FROM certificates"+cond+" ORDER BY issued_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rs.Close()
-	var out []*booking.Certificate
-	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
-			return nil, 0, err
-		}
-		var c booking.Certificate
-		if err := json.Unmarshal([]byte(doc), &c); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, &c)
-	}
-	return out, total, rs.Err()
+	out, err := queryDocs[booking.Certificate](ctx, r.db, "SELECT doc FROM certificates"+cond+" ORDER BY issued_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, q.Offset)...)
+	return out, total, err
 }
